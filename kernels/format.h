@@ -1,0 +1,85 @@
+// Weight formats of DESIGN.md ("Weight formats", normative): a repeating pattern of signed slot
+// widths packed LSB-first, one fp16 scale and offset per group of G weights along k.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lpusim {
+
+// Group size meaning "one group per row" (G = K, per-channel quantization).
+inline constexpr int kPerChannel = 0;
+inline constexpr int kDefaultGroupSize = 128;
+// Limits of "pattern:W1,W2,...": widths 1..kMaxSlotBits, at most kMaxPatternSlots slots.
+inline constexpr int kMaxSlotBits = 8;
+inline constexpr int kMaxPatternSlots = 16;
+
+// One weight format. Integer formats decode w_hat = offset + scale * c, c = v << (bmax - b).
+struct WeightFormat {
+  std::string name;                  // canonical: "int8", "int4", "q3.5", "q3.5-b8", "q3", "q2.5",
+                                     // "fp16", or "pattern:4,3"
+  std::vector<int> slot_bits;        // the repeating pattern; empty for fp16
+  bool pad_pattern_to_byte = false;  // q3.5-b8: each pattern code in its own byte(s)
+
+  bool is_float() const { return slot_bits.empty(); }
+  int max_bits() const;              // bmax: the widest slot
+  int pattern_length() const;        // slots per pattern (2 for q3.5)
+  int pattern_bits() const;          // bits of one pattern code (7 for q3.5)
+  int pattern_storage_bits() const;  // bits one pattern code occupies in storage (8 for q3.5-b8)
+  // c = v << (bmax - b) for slot `slot` of the pattern: the shift applied to that slot's value.
+  int slot_shift(int slot) const;
+  // Bytes of one packed row of k weights (k a multiple of pattern_length()). fp16: 2 * k.
+  std::size_t row_bytes(std::size_t k) const;
+  // Code bits per weight, without metadata (3.5 for q3.5, 4 for q3.5-b8, 16 for fp16).
+  double code_bits_per_weight() const;
+  // Stored bits per weight including 32 bits (fp16 scale + offset) per group; fp16: 16.
+  // group_size kPerChannel means one group of k.
+  double effective_bits_per_weight(std::size_t k, int group_size) const;
+};
+
+// Parses a format name or "pattern:W1,W2,..." (widths 1-8). Throws InputError naming the
+// accepted names.
+WeightFormat parse_format(std::string_view name);
+
+// The names parse_format accepts besides "pattern:...", in the order DESIGN.md lists them.
+const std::vector<std::string>& builtin_format_names();
+
+// Parses "128" or "per-channel" (kPerChannel). Throws InputError.
+int parse_group_size(std::string_view text);
+
+// Number of groups of a row of k weights: ceil(k / G), the last group shorter when G does not
+// divide k; 1 for per-channel (and for G > k); 0 when k = 0. Throws InputError for G < 0.
+std::size_t group_count(std::size_t k, int group_size);
+
+// Packs one row of k codes c (already shifted: c = v << (bmax - b)) into row_bytes(k) bytes.
+// Throws InputError if k is not a multiple of the pattern length or a code is not representable
+// in its slot.
+void pack_row(const WeightFormat& format, const std::int8_t* codes, std::size_t k,
+              std::uint8_t* out);
+
+// Unpacks row_bytes(k) bytes into k codes c. Inverse of pack_row, bit for bit.
+void unpack_row(const WeightFormat& format, const std::uint8_t* packed, std::size_t k,
+                std::int8_t* codes);
+
+// pack_row without the representability check, for callers that produce codes in range (the
+// quantizer). An unrepresentable code is masked into its slot: it never touches its neighbours,
+// but it does not round-trip. Still throws if k is not a multiple of the pattern length.
+void pack_row_unchecked(const WeightFormat& format, const std::int8_t* codes, std::size_t k,
+                        std::uint8_t* out);
+
+// Throws InputError naming the first column whose code is not representable in its slot
+// (c = v << (bmax - b) with v in [-2^(b-1), 2^(b-1) - 1]).
+void check_codes(const WeightFormat& format, const std::int8_t* codes, std::size_t k);
+
+// The reference bit-by-bit paths (a 64-bit bit buffer, any pattern). pack_row/unpack_row use
+// specialised kernels for the built-in formats; these must agree with them bit for bit (tests and
+// benchmarks call both). pack_row_generic does not check representability.
+void pack_row_generic(const WeightFormat& format, const std::int8_t* codes, std::size_t k,
+                      std::uint8_t* out);
+void unpack_row_generic(const WeightFormat& format, const std::uint8_t* packed, std::size_t k,
+                        std::int8_t* codes);
+
+}  // namespace lpusim

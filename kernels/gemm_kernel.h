@@ -1,0 +1,89 @@
+// GEMM/GEMV kernel generator Y[M,N] = X[M,K] . W[N,K]^T for every weight format: strips of
+// mxm.cols weight rows flow through a double-buffered ring (MEM load, VXM unpack, MXM matmul,
+// VXM scale/offset epilogue) shared by every GEMM emitted into one program.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "kernels/format.h"
+#include "kernels/hw.h"
+#include "kernels/program_builder.h"
+
+namespace lpusim {
+
+struct GemmSpec {
+  std::string name;  // tag and prefix of the GEMM's own declarations, e.g. "layer3.mlp.down"
+  std::uint64_t m = 1;
+  std::uint64_t k = 0;
+  std::uint64_t n = 0;
+  WeightFormat format;
+  int group_size = kDefaultGroupSize;  // kPerChannel: one group of k
+};
+
+// Where a GEMM finds X and puts Y on chip. X is f32 [m][k], Y is f32 [m][n]; both views are in
+// SRAM buffers with col stride 4 and row stride >= a row.
+struct GemmIo {
+  View x;
+  View y;
+  // A semaphore the VXM waits on (once) before it reads X, e.g. "X has landed" from the MEM queue.
+  std::optional<std::uint32_t> x_ready;
+  // X is the previous GEMM's X (same m and k, its on-chip values unchanged): reuse its quantized
+  // form instead of quantizing again (q, k and v projections of one layer).
+  bool reuse_quantized_x = false;
+};
+
+// Where the weights live: off-chip regions when streamed, SRAM buffers when resident. Layout of
+// DESIGN.md "Files": qweight [n][row_bytes], scales and offsets fp16 [n][groups] (none for fp16).
+struct GemmWeights {
+  bool resident = false;
+  std::uint32_t qweight = 0;
+  std::optional<std::uint32_t> scales;
+  std::optional<std::uint32_t> offsets;
+};
+
+// The tiling emit_gemm chose.
+struct GemmPlan {
+  std::uint64_t strip_rows = 0;  // weight rows per strip (mxm.cols, or n when smaller)
+  std::uint64_t strips = 0;
+  std::uint64_t k_chunk = 0;     // k per tile (k itself unless SRAM forced chunks)
+  std::uint64_t k_chunks = 0;
+  std::uint64_t m_block = 0;     // activation rows per MATMUL (m unless SRAM forced blocks)
+  std::uint64_t m_blocks = 0;
+  std::uint64_t groups = 0;      // scale/offset groups per weight row
+};
+
+struct GemmEmitted {
+  GemmWeights weights;
+  GemmPlan plan;
+};
+
+// Emits one GEMM into `builder`, continuing the weight ring and semaphores of earlier GEMMs so
+// that the MEM queue prefetches this GEMM's weights while the previous one finishes. Weights
+// stream from regions NAME.qweight / NAME.scales / NAME.offsets, or with hw.weights == resident
+// sit in buffers of those names (declared here on first use; a second call reuses them).
+// The last strip's epilogue is held back until the next GEMM or builder.flush(): call flush()
+// before reading Y with other instructions. Throws SimulationError when the GEMM cannot fit in
+// SRAM even with k split into chunks and one activation row per MATMUL, naming bytes needed and
+// available; InputError for a bad shape or group size.
+GemmEmitted emit_gemm(ProgramBuilder& builder, const GemmSpec& spec, const HwConfig& hw,
+                      const GemmIo& io);
+
+// The standalone kernel of `lpusim kernel` / `lpusim gemm`: X f32 [m][k] loaded from region
+// NAME.x, Y f32 [m][n] stored to region NAME.y, weights as in emit_gemm.
+struct GemmKernel {
+  Program program;
+  GemmEmitted gemm;
+  std::uint32_t x_region = 0;
+  std::uint32_t y_region = 0;
+  std::uint32_t x_buffer = 0;
+  std::uint32_t y_buffer = 0;
+};
+GemmKernel build_gemm_program(const GemmSpec& spec, const HwConfig& hw);
+
+// Constants of the activation quantization (docs/ISA.md "Kernels").
+inline constexpr double kActivationScaleImm = 1.0 / 127.0;  // MUL.f32 imm, rounded to f32
+inline constexpr double kActivationScaleFloor = 1.1754943508222875e-38;  // FLT_MIN = 2^-126
+
+}  // namespace lpusim

@@ -1,0 +1,124 @@
+// A program for the chip: declarations (SRAM buffers, off-chip regions, semaphores) and one
+// in-order instruction list per unit queue. Plain data; the text form is in kernels/asm.h.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/isa.h"
+
+namespace lpusim {
+
+// A strided 2-D window onto a buffer (VXM, MXM operands) or a region (MEM source/destination).
+// Element (i, j) of an n0 x n1 shape sits at byte offset + i * row_stride + j * col_stride.
+struct View {
+  std::uint32_t space = 0;      // index into Program::buffers (SRAM) or Program::regions (memory)
+  std::uint64_t offset = 0;     // bytes
+  std::int64_t col_stride = 0;  // bytes between elements j and j+1 (0 broadcasts)
+  std::int64_t row_stride = 0;  // bytes between rows i and i+1 (0 broadcasts)
+
+  bool operator==(const View& o) const {
+    return space == o.space && offset == o.offset && col_stride == o.col_stride &&
+           row_stride == o.row_stride;
+  }
+  bool operator!=(const View& o) const { return !(*this == o); }
+};
+
+struct Instruction {
+  Opcode opcode = Opcode::kNop;
+  ElemType type = ElemType::kNone;      // VXM element type; MXM mode (i8 or f16)
+  ElemType src_type = ElemType::kNone;  // CVT source type
+  bool b_is_imm = false;                // VXM: operand b is `imm`
+  std::uint32_t sem = 0;                // NOTIFY / WAIT: index into Program::semaphores
+  std::uint32_t tag = 0;                // index into Program::tags (0: none); e.g.
+                                        // "layer12.mlp.down" for traces and breakdowns
+  View dst;                             // VXM dst; LOAD: buffer; STORE: region; MATMUL: y
+  View a;                               // VXM a; LOAD: region; STORE: buffer; MATMUL: w
+  View b;                               // VXM b; MATMUL: x
+  double imm = 0;                       // VXM immediate (integers exact up to 2^53)
+  std::uint64_t n0 = 1;                 // VXM rows; LOAD/STORE rows; NOP cycles
+  std::uint64_t n1 = 1;                 // VXM columns
+  std::uint64_t bytes = 0;              // LOAD/STORE bytes per row
+  std::uint32_t m = 0, k = 0, n = 0;    // MATMUL shape: y[m][g][n] = sum x[m][k] w[n][k]
+  std::uint32_t kgroup = 0;             // MATMUL: k values per partial sum (0: all of k)
+
+  std::uint64_t elements() const { return n0 * n1; }
+  bool operator==(const Instruction& o) const;
+  bool operator!=(const Instruction& o) const { return !(*this == o); }
+};
+
+struct BufferDecl {
+  std::string name;
+  std::uint64_t bytes = 0;
+  bool operator==(const BufferDecl& o) const { return name == o.name && bytes == o.bytes; }
+};
+struct RegionDecl {
+  std::string name;
+  std::uint64_t bytes = 0;
+  bool operator==(const RegionDecl& o) const { return name == o.name && bytes == o.bytes; }
+};
+struct SemaphoreDecl {
+  std::string name;
+  std::uint32_t initial = 0;
+  bool operator==(const SemaphoreDecl& o) const { return name == o.name && initial == o.initial; }
+};
+
+struct Program {
+  std::vector<BufferDecl> buffers;  // on-chip SRAM, statically allocated
+  std::vector<RegionDecl> regions;  // off-chip memory
+  std::vector<SemaphoreDecl> semaphores;
+  std::vector<std::string> tags{""};  // tags[0] is "no tag"
+  std::array<std::vector<Instruction>, kUnitCount> queues;
+
+  std::vector<Instruction>& queue(Unit unit) { return queues[static_cast<int>(unit)]; }
+  const std::vector<Instruction>& queue(Unit unit) const { return queues[static_cast<int>(unit)]; }
+  std::uint64_t sram_bytes() const;         // sum of buffer sizes
+  std::uint64_t instruction_count() const;  // over all queues
+
+  bool operator==(const Program& o) const;
+  bool operator!=(const Program& o) const { return !(*this == o); }
+};
+
+// The operands of an instruction that name a view.
+enum class Operand : std::uint8_t { kDst, kA, kB };
+
+// What an operand covers: rows x cols elements of elem_bytes each, in an SRAM buffer or an
+// off-chip region, and the strides that make it contiguous (the text form's defaults).
+struct OperandShape {
+  bool used = false;
+  bool in_region = false;  // LOAD's a and STORE's dst live in Program::regions
+  std::uint64_t rows = 0;
+  std::uint64_t cols = 0;
+  int elem_bytes = 0;
+  std::int64_t contiguous_col() const { return elem_bytes; }
+  std::int64_t contiguous_row() const { return static_cast<std::int64_t>(cols) * elem_bytes; }
+};
+
+// The shape an operand of `inst` covers (docs/ISA.md "Semantics"): VXM operands n0 x n1 (a
+// reduction's dst 1 x n0), LOAD/STORE rows x bytes, MATMUL W n x k, X m x k, Y m x (groups*n).
+OperandShape operand_shape(const Instruction& inst, Operand operand);
+
+// Partial-sum groups of a MATMUL: ceil(k / kgroup), 1 when kgroup is 0.
+std::uint64_t matmul_groups(const Instruction& inst);
+
+// "SHR.u16", "CVT.f32.i32", "LOAD".
+std::string instruction_name(const Instruction& inst);
+
+// Names of buffers, regions, semaphores and tags: letters, digits and _ . - / (no spaces, and
+// none of the characters + : = # the text form uses as separators). Not empty.
+bool is_valid_name(std::string_view name);
+
+// Checks one instruction of queue `queue` against the declarations of `program`: opcode on the
+// right queue, types allowed for the opcode, immediates in range, semaphores/tags/buffers/regions
+// declared, every view inside its buffer or region for its shape and type (no negative strides).
+// Returns what is wrong, or "" when nothing is.
+std::string check_instruction(const Program& program, Unit queue, const Instruction& inst);
+
+// check_instruction over every queue; throws InputError "queue vxm, instruction 12 (SHR.u16):
+// ..." naming the first problem.
+void validate_program(const Program& program);
+
+}  // namespace lpusim

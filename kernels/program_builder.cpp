@@ -1,0 +1,258 @@
+// ProgramBuilder: declarations with unique names, canonical instruction helpers and the
+// extension contexts kernels share across calls.
+#include "kernels/program_builder.h"
+
+#include <fmt/format.h>
+
+#include "kernels/error.h"
+
+namespace lpusim {
+
+View contiguous_view(std::uint32_t space, std::uint64_t offset, ElemType type, std::uint64_t n1) {
+  const std::int64_t es = elem_bytes(type);
+  return View{space, offset, es, es * static_cast<std::int64_t>(n1)};
+}
+
+std::uint32_t ProgramBuilder::declare(std::unordered_map<std::string, std::uint32_t>& ids,
+                                      std::string_view name, std::size_t next_id,
+                                      const char* kind) {
+  if (!is_valid_name(name)) {
+    throw InputError(fmt::format(
+        "{} name \"{}\": expected letters, digits and _ . - / only (not empty)", kind, name));
+  }
+  const auto id = static_cast<std::uint32_t>(next_id);
+  if (!ids.emplace(std::string(name), id).second) {
+    throw InputError(fmt::format("{} \"{}\" is declared twice", kind, name));
+  }
+  return id;
+}
+
+std::optional<std::uint32_t> ProgramBuilder::find(
+    const std::unordered_map<std::string, std::uint32_t>& ids, std::string_view name) {
+  const auto it = ids.find(std::string(name));
+  if (it == ids.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint32_t ProgramBuilder::add_buffer(std::string_view name, std::uint64_t bytes) {
+  const std::uint32_t id = declare(buffer_ids_, name, program_.buffers.size(), "buffer");
+  program_.buffers.push_back({std::string(name), bytes});
+  return id;
+}
+
+std::uint32_t ProgramBuilder::add_region(std::string_view name, std::uint64_t bytes) {
+  const std::uint32_t id = declare(region_ids_, name, program_.regions.size(), "region");
+  program_.regions.push_back({std::string(name), bytes});
+  return id;
+}
+
+std::uint32_t ProgramBuilder::add_semaphore(std::string_view name, std::uint32_t initial) {
+  const std::uint32_t id = declare(semaphore_ids_, name, program_.semaphores.size(), "semaphore");
+  program_.semaphores.push_back({std::string(name), initial});
+  return id;
+}
+
+std::uint32_t ProgramBuilder::intern_tag(std::string_view name) {
+  if (const auto id = find(tag_ids_, name)) return *id;
+  const std::uint32_t id = declare(tag_ids_, name, program_.tags.size(), "tag");
+  program_.tags.emplace_back(name);
+  return id;
+}
+
+std::optional<std::uint32_t> ProgramBuilder::find_buffer(std::string_view name) const {
+  return find(buffer_ids_, name);
+}
+std::optional<std::uint32_t> ProgramBuilder::find_region(std::string_view name) const {
+  return find(region_ids_, name);
+}
+std::optional<std::uint32_t> ProgramBuilder::find_semaphore(std::string_view name) const {
+  return find(semaphore_ids_, name);
+}
+std::optional<std::uint32_t> ProgramBuilder::find_tag(std::string_view name) const {
+  return find(tag_ids_, name);
+}
+
+std::uint32_t ProgramBuilder::scratch_buffer(std::string_view name, std::uint64_t bytes) {
+  if (const auto id = find_buffer(name)) {
+    BufferDecl& decl = program_.buffers[*id];
+    decl.bytes = std::max(decl.bytes, bytes);
+    return *id;
+  }
+  return add_buffer(name, bytes);
+}
+
+std::uint32_t ProgramBuilder::shared_semaphore(std::string_view name, std::uint32_t initial) {
+  if (const auto id = find_semaphore(name)) return *id;
+  return add_semaphore(name, initial);
+}
+
+void ProgramBuilder::emit(Unit queue, Instruction inst) {
+  if (inst.tag == 0) inst.tag = tag_;
+  program_.queue(queue).push_back(inst);
+}
+
+void ProgramBuilder::nop(Unit queue, std::uint64_t cycles) {
+  Instruction inst;
+  inst.opcode = Opcode::kNop;
+  inst.n0 = cycles;
+  emit(queue, inst);
+}
+
+void ProgramBuilder::notify(Unit queue, std::uint32_t sem) {
+  Instruction inst;
+  inst.opcode = Opcode::kNotify;
+  inst.sem = sem;
+  emit(queue, inst);
+}
+
+void ProgramBuilder::wait(Unit queue, std::uint32_t sem) {
+  Instruction inst;
+  inst.opcode = Opcode::kWait;
+  inst.sem = sem;
+  emit(queue, inst);
+}
+
+void ProgramBuilder::halt(Unit queue) {
+  Instruction inst;
+  inst.opcode = Opcode::kHalt;
+  emit(queue, inst);
+}
+
+namespace {
+
+Instruction transfer(Opcode op, std::uint64_t bytes, std::uint64_t rows, std::uint64_t stride) {
+  if (stride == 0) stride = bytes;
+  if (rows > 1 && stride == bytes) {  // contiguous rows: one row, one burst rounding
+    bytes *= rows;
+    rows = 1;
+  }
+  if (rows == 1) stride = bytes;
+  Instruction inst;
+  inst.opcode = op;
+  inst.bytes = bytes;
+  inst.n0 = rows;
+  const View sram{0, 0, 1, static_cast<std::int64_t>(bytes)};
+  const View memory{0, 0, 1, static_cast<std::int64_t>(stride)};
+  inst.dst = op == Opcode::kLoad ? sram : memory;
+  inst.a = op == Opcode::kLoad ? memory : sram;
+  return inst;
+}
+
+}  // namespace
+
+void ProgramBuilder::load(std::uint32_t buffer, std::uint64_t buffer_offset, std::uint32_t region,
+                          std::uint64_t region_offset, std::uint64_t bytes, std::uint64_t rows,
+                          std::uint64_t region_stride) {
+  Instruction inst = transfer(Opcode::kLoad, bytes, rows, region_stride);
+  inst.dst.space = buffer;
+  inst.dst.offset = buffer_offset;
+  inst.a.space = region;
+  inst.a.offset = region_offset;
+  emit(Unit::kMem, inst);
+}
+
+void ProgramBuilder::store(std::uint32_t region, std::uint64_t region_offset, std::uint32_t buffer,
+                           std::uint64_t buffer_offset, std::uint64_t bytes, std::uint64_t rows,
+                           std::uint64_t region_stride) {
+  Instruction inst = transfer(Opcode::kStore, bytes, rows, region_stride);
+  inst.dst.space = region;
+  inst.dst.offset = region_offset;
+  inst.a.space = buffer;
+  inst.a.offset = buffer_offset;
+  emit(Unit::kMem, inst);
+}
+
+void ProgramBuilder::vector(Opcode op, ElemType type, View dst, View a, View b, Shape shape) {
+  Instruction inst;
+  inst.opcode = op;
+  inst.type = type;
+  inst.dst = dst;
+  inst.a = a;
+  inst.b = b;
+  inst.n0 = shape.n0;
+  inst.n1 = shape.n1;
+  emit(Unit::kVxm, inst);
+}
+
+void ProgramBuilder::vector_imm(Opcode op, ElemType type, View dst, View a, double imm,
+                                Shape shape) {
+  Instruction inst;
+  inst.opcode = op;
+  inst.type = type;
+  inst.dst = dst;
+  inst.a = a;
+  inst.b_is_imm = true;
+  inst.imm = imm;
+  inst.n0 = shape.n0;
+  inst.n1 = shape.n1;
+  emit(Unit::kVxm, inst);
+}
+
+void ProgramBuilder::unary(Opcode op, ElemType type, View dst, View a, Shape shape) {
+  Instruction inst;
+  inst.opcode = op;
+  inst.type = type;
+  inst.dst = dst;
+  inst.a = a;
+  inst.n0 = shape.n0;
+  inst.n1 = shape.n1;
+  emit(Unit::kVxm, inst);
+}
+
+void ProgramBuilder::convert(ElemType to, ElemType from, View dst, View a, Shape shape) {
+  Instruction inst;
+  inst.opcode = Opcode::kCvt;
+  inst.type = to;
+  inst.src_type = from;
+  inst.dst = dst;
+  inst.a = a;
+  inst.n0 = shape.n0;
+  inst.n1 = shape.n1;
+  emit(Unit::kVxm, inst);
+}
+
+void ProgramBuilder::reduce(Opcode op, ElemType type, View dst, View a, Shape shape) {
+  // The dst of a reduction is 1 x n0: its row stride is canonical (n0 elements).
+  dst.row_stride = dst.col_stride * static_cast<std::int64_t>(shape.n0);
+  unary(op, type, dst, a, shape);
+}
+
+void ProgramBuilder::matmul(ElemType mode, std::uint32_t y_buffer, std::uint64_t y_offset, View w,
+                            View x, std::uint32_t m, std::uint32_t k, std::uint32_t n,
+                            std::uint32_t kgroup) {
+  Instruction inst;
+  inst.opcode = Opcode::kMatmul;
+  inst.type = mode;
+  inst.m = m;
+  inst.k = k;
+  inst.n = n;
+  inst.kgroup = kgroup;
+  inst.a = w;
+  inst.b = x;
+  const OperandShape y = operand_shape(inst, Operand::kDst);
+  inst.dst = View{y_buffer, y_offset, y.contiguous_col(), y.contiguous_row()};
+  emit(Unit::kMxm, inst);
+}
+
+void ProgramBuilder::flush() {
+  for (auto& entry : extensions_) entry.second->flush(*this);
+}
+
+Program ProgramBuilder::finish() {
+  flush();
+  validate_program(program_);
+  Program out = std::move(program_);
+  *this = ProgramBuilder();
+  return out;
+}
+
+void check_sram_capacity(const Program& program, Bytes capacity) {
+  const std::uint64_t needed = program.sram_bytes();
+  if (needed > capacity.count) {
+    throw SimulationError(
+        fmt::format("the program's buffers need {} bytes of SRAM, but only {} bytes are available",
+                    needed, capacity.count));
+  }
+}
+
+}  // namespace lpusim

@@ -1,0 +1,130 @@
+// Builds a Program instruction by instruction: declarations that return ids, emit helpers per
+// instruction kind that fill canonical operands, and extension contexts (the GEMM ring) that
+// persist across kernels emitted into the same program.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <typeindex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kernels/program.h"
+#include "kernels/quantity.h"
+
+namespace lpusim {
+
+// The n0 x n1 shape of a VXM operation.
+struct Shape {
+  std::uint64_t n0 = 1;
+  std::uint64_t n1 = 1;
+};
+
+// A view of `space` at `offset` with explicit strides (bytes).
+inline View make_view(std::uint32_t space, std::uint64_t offset, std::int64_t col_stride,
+                      std::int64_t row_stride) {
+  return View{space, offset, col_stride, row_stride};
+}
+// A row-major view whose rows hold `n1` elements of `type` back to back.
+View contiguous_view(std::uint32_t space, std::uint64_t offset, ElemType type, std::uint64_t n1);
+
+class ProgramBuilder;
+
+// State a kernel generator keeps across calls on one builder (e.g. the GEMM weight ring).
+// flush() emits whatever it holds back so that all results emitted so far are complete in
+// program order on every queue.
+class BuilderExtension {
+ public:
+  virtual ~BuilderExtension() = default;
+  virtual void flush(ProgramBuilder& builder) = 0;
+};
+
+class ProgramBuilder {
+ public:
+  // ---- declarations (names unique per kind; duplicates throw InputError) ----
+  std::uint32_t add_buffer(std::string_view name, std::uint64_t bytes);
+  std::uint32_t add_region(std::string_view name, std::uint64_t bytes);
+  std::uint32_t add_semaphore(std::string_view name, std::uint32_t initial = 0);
+  // The id of tag `name`, declared on first use ("" is tag 0, "no tag").
+  std::uint32_t intern_tag(std::string_view name);
+
+  std::optional<std::uint32_t> find_buffer(std::string_view name) const;
+  std::optional<std::uint32_t> find_region(std::string_view name) const;
+  std::optional<std::uint32_t> find_semaphore(std::string_view name) const;
+  std::optional<std::uint32_t> find_tag(std::string_view name) const;
+
+  // A buffer shared by several kernels, sized for the largest: declared with `bytes` on first
+  // use, grown to at least `bytes` afterwards.
+  std::uint32_t scratch_buffer(std::string_view name, std::uint64_t bytes);
+  // The semaphore `name`, declared with `initial` on first use.
+  std::uint32_t shared_semaphore(std::string_view name, std::uint32_t initial = 0);
+
+  // Tag stamped on every instruction emitted from now on (0: none).
+  void set_tag(std::uint32_t tag) { tag_ = tag; }
+  std::uint32_t tag() const { return tag_; }
+
+  // ---- emission: each helper appends one instruction with canonical operands ----
+  void emit(Unit queue, Instruction inst);
+  void nop(Unit queue, std::uint64_t cycles);
+  void notify(Unit queue, std::uint32_t sem);
+  void wait(Unit queue, std::uint32_t sem);
+  void halt(Unit queue);
+  // Copies `rows` rows of `bytes` from the region (rows `region_stride` apart; 0: contiguous)
+  // into the buffer, back to back. Contiguous rows merge into one row (one burst rounding).
+  void load(std::uint32_t buffer, std::uint64_t buffer_offset, std::uint32_t region,
+            std::uint64_t region_offset, std::uint64_t bytes, std::uint64_t rows = 1,
+            std::uint64_t region_stride = 0);
+  void store(std::uint32_t region, std::uint64_t region_offset, std::uint32_t buffer,
+             std::uint64_t buffer_offset, std::uint64_t bytes, std::uint64_t rows = 1,
+             std::uint64_t region_stride = 0);
+  void vector(Opcode op, ElemType type, View dst, View a, View b, Shape shape);
+  void vector_imm(Opcode op, ElemType type, View dst, View a, double imm, Shape shape);
+  void unary(Opcode op, ElemType type, View dst, View a, Shape shape);
+  void convert(ElemType to, ElemType from, View dst, View a, Shape shape);
+  // RSUM / RMAX: dst[i] (at dst.offset + i * dst.col_stride) = reduce_j a[i][j].
+  void reduce(Opcode op, ElemType type, View dst, View a, Shape shape);
+  // y[m][g][n] (contiguous at y_offset) = sum over k in group g of x[m][k] * w[n][k].
+  void matmul(ElemType mode, std::uint32_t y_buffer, std::uint64_t y_offset, View w, View x,
+              std::uint32_t m, std::uint32_t k, std::uint32_t n, std::uint32_t kgroup);
+
+  const Program& program() const { return program_; }
+  std::size_t queue_size(Unit queue) const { return program_.queue(queue).size(); }
+
+  // The extension of type T, created on first use.
+  template <typename T>
+  T& extension() {
+    const std::type_index key(typeid(T));
+    for (auto& [k, ext] : extensions_) {
+      if (k == key) return static_cast<T&>(*ext);
+    }
+    extensions_.emplace_back(key, std::make_unique<T>());
+    return static_cast<T&>(*extensions_.back().second);
+  }
+  // Every extension emits what it holds back (e.g. the last GEMM's epilogue).
+  void flush();
+  // flush(), validate_program(), and hand the program over; the builder is left empty.
+  Program finish();
+
+ private:
+  std::uint32_t declare(std::unordered_map<std::string, std::uint32_t>& ids, std::string_view name,
+                        std::size_t next_id, const char* kind);
+  static std::optional<std::uint32_t> find(
+      const std::unordered_map<std::string, std::uint32_t>& ids, std::string_view name);
+
+  Program program_;
+  std::unordered_map<std::string, std::uint32_t> buffer_ids_;
+  std::unordered_map<std::string, std::uint32_t> region_ids_;
+  std::unordered_map<std::string, std::uint32_t> semaphore_ids_;
+  std::unordered_map<std::string, std::uint32_t> tag_ids_{{"", 0}};
+  std::uint32_t tag_ = 0;
+  std::vector<std::pair<std::type_index, std::unique_ptr<BuilderExtension>>> extensions_;
+};
+
+// Throws SimulationError when the program's buffers need more SRAM than `capacity`.
+void check_sram_capacity(const Program& program, Bytes capacity);
+
+}  // namespace lpusim

@@ -1,0 +1,80 @@
+#include "models/compute_cost.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lpusim {
+
+namespace {
+
+// f16 matmuls stream activations at a quarter of the int8 rate (docs/ISA.md).
+constexpr std::uint64_t kF16RateDivisor = 4;
+
+bool has_b_operand(const Instruction& inst) {
+  return (opcode_info(inst.opcode).operands & kOpB) != 0 && !inst.b_is_imm;
+}
+
+std::uint64_t vxm_sram_bytes(const Instruction& inst) {
+  const std::uint64_t n = inst.elements();
+  const std::uint64_t in_bytes = static_cast<std::uint64_t>(
+      elem_bytes(inst.opcode == Opcode::kCvt ? inst.src_type : inst.type));
+  const std::uint64_t out_bytes = static_cast<std::uint64_t>(elem_bytes(inst.type));
+  std::uint64_t bytes = n * in_bytes;                              // a
+  if (has_b_operand(inst)) bytes += n * out_bytes;                 // b
+  if (inst.opcode == Opcode::kMad) bytes += n * out_bytes;         // dst read
+  bytes += (is_reduction(inst.opcode) ? inst.n0 : n) * out_bytes;  // dst write
+  return bytes;
+}
+
+}  // namespace
+
+UnitCost VxmCost::of(const Instruction& inst) const {
+  UnitCost cost;
+  const CostClass cls = opcode_info(inst.opcode).cost;
+  const std::uint64_t ops_per_element =
+      cls == CostClass::kTranscendental ? static_cast<std::uint64_t>(kTranscendentalAluOps) : 1;
+  const std::uint64_t passes =
+      ceil_div(inst.elements(), static_cast<std::uint64_t>(vxm_.lanes)) * ops_per_element;
+  const std::uint64_t alu_cycles = ceil_div(passes, static_cast<std::uint64_t>(vxm_.alus_per_lane));
+  cost.sram_bytes = vxm_sram_bytes(inst);
+  const auto sram_cycles = static_cast<std::uint64_t>(
+      std::ceil(static_cast<double>(cost.sram_bytes) / sram_.bytes_per_cycle));
+  cost.occupancy_cycles = std::max<std::uint64_t>({alu_cycles, sram_cycles, 1});
+  cost.alu_ops = inst.elements() * ops_per_element;
+  return cost;
+}
+
+UnitCost MxmCost::of(const Instruction& inst) const {
+  UnitCost cost;
+  const std::uint64_t k = inst.k;
+  const std::uint64_t n = inst.n;
+  const std::uint64_t m = inst.m;
+  const std::uint64_t group = inst.kgroup == 0 ? k : std::min<std::uint64_t>(inst.kgroup, k);
+  const std::uint64_t pass_depth = std::min<std::uint64_t>(group, mxm_.rows);
+  const std::uint64_t groups = ceil_div(k, group);
+  const std::uint64_t passes_per_group = ceil_div(group, pass_depth);
+  const std::uint64_t col_tiles = ceil_div(n, static_cast<std::uint64_t>(mxm_.cols));
+  const std::uint64_t passes = groups * passes_per_group * col_tiles;
+
+  const bool f16 = inst.type == ElemType::kF16;
+  const std::uint64_t weight_bytes = k * n * static_cast<std::uint64_t>(f16 ? 2 : 1);
+  const auto install_cycles = static_cast<std::uint64_t>(
+      std::ceil(static_cast<double>(weight_bytes) / mxm_.weight_load_bytes_per_cycle));
+  const std::uint64_t rate = f16 ? kF16RateDivisor : 1;
+  const std::uint64_t stream_cycles =
+      ceil_div(passes, static_cast<std::uint64_t>(mxm_.planes)) * m * rate;
+
+  cost.occupancy_cycles = std::max<std::uint64_t>({install_cycles, stream_cycles, 1});
+  cost.latency_cycles = static_cast<std::uint64_t>(mxm_.rows + mxm_.cols);
+  cost.macs = m * n * k;
+  const std::uint64_t out_bytes = m * groups * n * 4;
+  cost.sram_bytes = weight_bytes + m * k * static_cast<std::uint64_t>(f16 ? 2 : 1) + out_bytes;
+  return cost;
+}
+
+std::uint64_t MxmCost::peak_macs_per_cycle() const {
+  return static_cast<std::uint64_t>(mxm_.planes) * static_cast<std::uint64_t>(mxm_.rows) *
+         static_cast<std::uint64_t>(mxm_.cols);
+}
+
+}  // namespace lpusim

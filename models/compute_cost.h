@@ -1,0 +1,44 @@
+// Cycle costs of the compute units (docs/ISA.md "Cost"): VXM element-wise ops over lanes and
+// ALUs, bounded by SRAM bandwidth; MXM passes with weight install and pipeline fill. Plain C++.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/hw.h"
+#include "kernels/program.h"
+
+namespace lpusim {
+
+struct UnitCost {
+  std::uint64_t occupancy_cycles = 0;  // the queue is busy this long
+  std::uint64_t latency_cycles = 0;    // results complete this long after occupancy ends
+  std::uint64_t sram_bytes = 0;        // bytes read + written in SRAM
+  std::uint64_t alu_ops = 0;           // VXM element operations (ALU passes x lanes)
+  std::uint64_t macs = 0;              // MXM multiply-accumulates
+};
+
+class VxmCost {
+ public:
+  VxmCost(const VxmConfig& vxm, const SramConfig& sram) : vxm_(vxm), sram_(sram) {}
+  UnitCost of(const Instruction& inst) const;
+
+ private:
+  VxmConfig vxm_;
+  SramConfig sram_;
+};
+
+class MxmCost {
+ public:
+  explicit MxmCost(const MxmConfig& mxm) : mxm_(mxm) {}
+  UnitCost of(const Instruction& inst) const;
+  // Peak multiply-accumulates per cycle of the whole MXM (all planes, int8).
+  std::uint64_t peak_macs_per_cycle() const;
+
+ private:
+  MxmConfig mxm_;
+};
+
+// ceil(a / b) for positive integers.
+inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+}  // namespace lpusim

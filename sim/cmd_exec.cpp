@@ -1,0 +1,47 @@
+// `lpusim exec`: runs a `.lpuasm` program on the simulated chip and reports its timing.
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "kernels/asm.h"
+#include "models/chip.h"
+#include "sim/cli_common.h"
+#include "sim/commands.h"
+#include "sim/output_file.h"
+#include "sim/step_metrics.h"
+
+namespace lpusim {
+
+namespace {
+
+struct ExecOptions {
+  HwOptions hw;
+  std::string program;
+  std::string format = "text";
+};
+
+int run_exec(const ExecOptions& options) {
+  const OutputFormat format = parse_output_format(options.format);
+  const HwConfig hw = options.hw.load();
+  const Program program = read_asm(read_text_file(options.program), options.program);
+  const ChipRunResult run = run_on_chip(program, hw);
+  const StepMetrics metrics = compute_step_metrics(run, hw, work_of_program(program));
+  nlohmann::json json = step_metrics_json(metrics);
+  json["program"] = options.program;
+  json["hw"] = hw.name;
+  print_report(step_metrics_tables(metrics, options.program + " on " + hw.name), json.dump(2),
+               format);
+  return 0;
+}
+
+}  // namespace
+
+CommandRunner add_exec_command(CLI::App& app) {
+  auto options = std::make_shared<ExecOptions>();
+  CLI::App* command = app.add_subcommand("exec", "run a .lpuasm program on the simulated chip");
+  add_hw_options(*command, options->hw);
+  command->add_option("program", options->program, ".lpuasm file")->required();
+  add_format_option(*command, options->format);
+  return [options] { return run_exec(*options); };
+}
+
+}  // namespace lpusim

@@ -1,0 +1,102 @@
+// `lpusim gemm`: one GEMM/GEMV on the simulated chip in a weight format, reporting the metrics of
+// DESIGN.md that apply to one matmul; with --functional it also carries real data and checks it.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+
+#include "kernels/gemm_kernel.h"
+#include "models/chip.h"
+#include "sim/cli_common.h"
+#include "sim/commands.h"
+#include "sim/gemm_functional.h"
+#include "sim/gemm_options.h"
+#include "sim/step_metrics.h"
+
+namespace lpusim {
+
+namespace {
+
+struct GemmCommandOptions {
+  HwOptions hw;
+  GemmOptions gemm;
+  bool functional = false;
+  std::uint64_t seed = 1;
+  std::string format = "text";
+};
+
+nlohmann::json functional_json(const GemmFunctionalResult& f) {
+  nlohmann::json j;
+  j["integer_exact"] = f.integer_checked ? nlohmann::json(f.integer_exact) : nlohmann::json();
+  j["matmuls_checked"] = f.matmuls_checked;
+  j["rel_error"] = f.rel_error;
+  j["weight_only_rel_error"] = f.weight_only_rel_error;
+  return j;
+}
+
+Table functional_table(const GemmFunctionalResult& f) {
+  Table t("functional check", {"check", "value"});
+  t.add_row({"integer partials exact",
+             f.integer_checked ? (f.integer_exact ? "true" : "FALSE") : "n/a (fp16)"});
+  t.add_row({"matmuls checked", Cell::integer(static_cast<std::int64_t>(f.matmuls_checked))});
+  t.add_row({"relative error of Y vs X W^T", Cell::number(f.rel_error, 6)});
+  t.add_row({"  of which weights alone (X W_hat^T)", Cell::number(f.weight_only_rel_error, 6)});
+  return t;
+}
+
+int run_gemm(const GemmCommandOptions& options) {
+  const OutputFormat format = parse_output_format(options.format);
+  const HwConfig hw = options.hw.load();
+  const GemmSpec spec = options.gemm.spec();
+  const GemmKernel kernel = build_gemm_program(spec, hw);
+
+  std::optional<FunctionalState> state;
+  std::optional<GemmFunctionalCheck> check;
+  ChipRunOptions run_options;
+  if (options.functional) {
+    state.emplace(kernel.program);
+    check.emplace(spec, kernel, options.seed);
+    check->fill(*state);
+    check->attach(&*state);
+    run_options.functional = &*state;
+    run_options.observer = &*check;
+  }
+  const ChipRunResult run = run_on_chip(kernel.program, hw, run_options);
+  StepWork work = work_of_program(kernel.program);
+  work.tokens = spec.m;
+  const StepMetrics metrics = compute_step_metrics(run, hw, work);
+
+  nlohmann::json json = step_metrics_json(metrics);
+  json["m"] = spec.m;
+  json["k"] = spec.k;
+  json["n"] = spec.n;
+  json["quant"] = spec.format.name;
+  json["group_size"] = spec.group_size;
+  json["hw"] = hw.name;
+  const std::string title = "gemm " + std::to_string(spec.m) + "x" + std::to_string(spec.k) + "x" +
+                            std::to_string(spec.n) + " " + spec.format.name + " on " + hw.name;
+  std::vector<Table> tables = step_metrics_tables(metrics, title);
+  if (check) {
+    const GemmFunctionalResult f = check->finish(*state);
+    json["functional"] = functional_json(f);
+    tables.push_back(functional_table(f));
+  }
+  print_report(tables, json.dump(2), format);
+  return 0;
+}
+
+}  // namespace
+
+CommandRunner add_gemm_command(CLI::App& app) {
+  auto options = std::make_shared<GemmCommandOptions>();
+  CLI::App* command =
+      app.add_subcommand("gemm", "simulate one GEMM/GEMV in a weight format on the chip");
+  add_hw_options(*command, options->hw);
+  add_gemm_shape_options(*command, options->gemm);
+  command->add_flag("--functional", options->functional,
+                    "carry real data and check the INT32 results against a C++ reference");
+  command->add_option("--seed", options->seed, "seed of the random weights and activations");
+  add_format_option(*command, options->format);
+  return [options] { return run_gemm(*options); };
+}
+
+}  // namespace lpusim
