@@ -492,70 +492,86 @@ void convert_metadata(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op,
   if (streamed) b.notify(vxm, ring.meta.free[t.meta]);
 }
 
+// Views of one m block's partials P[mb][gc][rows] (f32 after the first CVT) and of what the
+// epilogue combines them with. Loops run over m rows or over groups, whichever is fewer.
+struct EpilogueViews {
+  std::uint32_t part = 0, scales = 0, offsets = 0, xsum = 0;
+  std::uint64_t rows = 0, gc = 0, mb = 0, m0 = 0, g0 = 0, all_groups = 0;
+  bool per_row = true;
+
+  std::uint64_t loops() const { return per_row ? mb : gc; }
+  std::uint64_t row_bytes() const { return rows * kF32Bytes; }
+  std::uint64_t plane() const { return gc * row_bytes(); }  // one activation row of partials
+  std::int64_t s(std::uint64_t bytes) const { return static_cast<std::int64_t>(bytes); }
+  Shape shape() const { return per_row ? Shape{gc, rows} : Shape{mb, rows}; }
+  // P[m = i] as [gc][rows], or P[., g = i, .] as [mb][rows].
+  View p(std::uint64_t i) const {
+    return per_row ? View{part, i * plane(), kF32Bytes, s(row_bytes())}
+                   : View{part, i * row_bytes(), kF32Bytes, s(plane())};
+  }
+  // scales / offsets [rows][gc], transposed to match p(i).
+  View metadata(std::uint32_t space, std::uint64_t i) const {
+    const std::int64_t per_row_of_n = s(gc * kF32Bytes);
+    return per_row ? View{space, 0, per_row_of_n, kF32Bytes}
+                   : View{space, i * kF32Bytes, per_row_of_n, 0};
+  }
+  // xsum[m0 + m][g0 + g] broadcast along n.
+  View group_sum(std::uint64_t i) const {
+    return per_row
+               ? View{xsum, ((m0 + i) * all_groups + g0) * kF32Bytes, 0, kF32Bytes}
+               : View{xsum, (m0 * all_groups + g0 + i) * kF32Bytes, 0, s(all_groups * kF32Bytes)};
+  }
+};
+
+// sink[m][n] = P[m][g0][n] + P[m][g0 + 1][n] + ... in group order.
+void sum_groups(ProgramBuilder& b, const EpilogueViews& v, const View& sink) {
+  const ElemType f32 = ElemType::kF32;
+  if (v.per_row) {
+    for (std::uint64_t i = 0; i < v.mb; ++i) {
+      const View dst{sink.space, sink.offset + i * static_cast<std::uint64_t>(sink.row_stride),
+                     kF32Bytes, 0};
+      const View groups{v.part, i * v.plane(), v.s(v.row_bytes()), kF32Bytes};  // [n][g]
+      b.reduce(Opcode::kRsum, f32, dst, groups, Shape{v.rows, v.gc});
+    }
+    return;
+  }
+  b.unary(Opcode::kMov, f32, sink, v.p(0), Shape{v.mb, v.rows});
+  for (std::uint64_t g = 1; g < v.gc; ++g) {
+    b.vector(Opcode::kAdd, f32, sink, sink, v.p(g), Shape{v.mb, v.rows});
+  }
+}
+
 // y[m][n] (+)= sum_g (P[m][g][n] * scale[n][g] * x_scale[m] + offset[n][g] * xsum[m][g]).
 void emit_integer_epilogue(ProgramBuilder& b, const OpPlan& op, const Tile& t, std::uint32_t part,
                            std::uint64_t m0, std::uint64_t mb, const EpilogueTarget& target) {
-  const auto r = static_cast<std::int64_t>(t.rows);
-  const auto gc = static_cast<std::int64_t>(t.gc);
-  const std::int64_t plane = gc * r * kF32Bytes;  // one activation row of partials
-  const std::uint32_t scf = shared(b, "gemm.scales_f32");
-  const std::uint32_t off = shared(b, "gemm.offsets_f32");
-  const std::uint32_t xsum = shared(b, "gemm.x_sum");
-  const auto all_groups = static_cast<std::int64_t>(op.groups);
+  EpilogueViews v;
+  v.part = part;
+  v.scales = shared(b, "gemm.scales_f32");
+  v.offsets = shared(b, "gemm.offsets_f32");
+  v.xsum = shared(b, "gemm.x_sum");
+  v.rows = t.rows;
+  v.gc = t.gc;
+  v.mb = mb;
+  v.m0 = m0;
+  v.g0 = t.g0;
+  v.all_groups = op.groups;
+  v.per_row = mb <= t.gc;
   const ElemType f32 = ElemType::kF32;
-  const View all{part, 0, kF32Bytes, plane};
-  b.convert(f32, ElemType::kI32, View{part, 0, kF32Bytes, r * kF32Bytes},
-            View{part, 0, kF32Bytes, r * kF32Bytes}, Shape{mb * t.gc, t.rows});
-  const bool per_row = mb <= t.gc;  // loop over the shorter of m rows and groups
-  const std::uint64_t loops = per_row ? mb : t.gc;
-  for (std::uint64_t i = 0; i < loops; ++i) {
-    const auto ii = static_cast<std::int64_t>(i);
-    const View p =
-        per_row ? View{part, static_cast<std::uint64_t>(ii * plane), kF32Bytes, r * kF32Bytes}
-                : View{part, static_cast<std::uint64_t>(ii * r * kF32Bytes), kF32Bytes, plane};
-    const View s = per_row
-                       ? View{scf, 0, gc * kF32Bytes, kF32Bytes}
-                       : View{scf, static_cast<std::uint64_t>(ii * kF32Bytes), gc * kF32Bytes, 0};
-    b.vector(Opcode::kMul, f32, p, p, s, per_row ? Shape{t.gc, t.rows} : Shape{mb, t.rows});
+  const View flat{part, 0, kF32Bytes, v.s(v.row_bytes())};
+  b.convert(f32, ElemType::kI32, flat, flat, Shape{mb * t.gc, t.rows});
+  for (std::uint64_t i = 0; i < v.loops(); ++i) {
+    b.vector(Opcode::kMul, f32, v.p(i), v.p(i), v.metadata(v.scales, i), v.shape());
   }
-  b.vector(Opcode::kMul, f32, all, all,
-           View{shared(b, "gemm.x_scale"), m0 * kF32Bytes, 0, kF32Bytes}, Shape{mb, t.gc * t.rows});
-  for (std::uint64_t i = 0; i < loops; ++i) {
-    const auto ii = static_cast<std::int64_t>(i);
-    if (per_row) {
-      const View p{part, static_cast<std::uint64_t>(ii * plane), kF32Bytes, r * kF32Bytes};
-      const View o{off, 0, gc * kF32Bytes, kF32Bytes};
-      const View xs{xsum,
-                    static_cast<std::uint64_t>(((static_cast<std::int64_t>(m0) + ii) * all_groups +
-                                                static_cast<std::int64_t>(t.g0)) *
-                                               kF32Bytes),
-                    0, kF32Bytes};
-      b.vector(Opcode::kMad, f32, p, o, xs, Shape{t.gc, t.rows});
-    } else {
-      const View p{part, static_cast<std::uint64_t>(ii * r * kF32Bytes), kF32Bytes, plane};
-      const View o{off, static_cast<std::uint64_t>(ii * kF32Bytes), gc * kF32Bytes, 0};
-      const View xs{xsum, (m0 * op.groups + t.g0 + i) * kF32Bytes, 0, all_groups * kF32Bytes};
-      b.vector(Opcode::kMad, f32, p, o, xs, Shape{mb, t.rows});
-    }
+  const View all{part, 0, kF32Bytes, v.s(v.plane())};
+  const View x_scale{shared(b, "gemm.x_scale"), m0 * kF32Bytes, 0, kF32Bytes};
+  b.vector(Opcode::kMul, f32, all, all, x_scale, Shape{mb, t.gc * t.rows});
+  for (std::uint64_t i = 0; i < v.loops(); ++i) {
+    b.vector(Opcode::kMad, f32, v.p(i), v.metadata(v.offsets, i), v.group_sum(i), v.shape());
   }
-  const View sink = target.accumulate ? target.ysum : target.y;
-  if (per_row) {
-    for (std::uint64_t i = 0; i < mb; ++i) {
-      const View dst{sink.space, sink.offset + i * static_cast<std::uint64_t>(sink.row_stride),
-                     kF32Bytes, 0};
-      b.reduce(Opcode::kRsum, f32, dst,
-               View{part, i * static_cast<std::uint64_t>(plane), r * kF32Bytes, kF32Bytes},
-               Shape{t.rows, t.gc});
-    }
-  } else {
-    b.unary(Opcode::kMov, f32, sink, View{part, 0, kF32Bytes, plane}, Shape{mb, t.rows});
-    for (std::uint64_t g = 1; g < t.gc; ++g) {
-      const View p{part, g * static_cast<std::uint64_t>(r) * kF32Bytes, kF32Bytes, plane};
-      b.vector(Opcode::kAdd, f32, sink, sink, p, Shape{mb, t.rows});
-    }
-  }
-  if (target.accumulate)
+  sum_groups(b, v, target.accumulate ? target.ysum : target.y);
+  if (target.accumulate) {
     b.vector(Opcode::kAdd, f32, target.y, target.y, target.ysum, Shape{mb, t.rows});
+  }
 }
 
 void emit_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const Tile& t) {

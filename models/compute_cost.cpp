@@ -61,11 +61,16 @@ UnitCost MxmCost::of(const Instruction& inst) const {
   const auto install_cycles = static_cast<std::uint64_t>(
       std::ceil(static_cast<double>(weight_bytes) / mxm_.weight_load_bytes_per_cycle));
   const std::uint64_t rate = f16 ? kF16RateDivisor : 1;
-  const std::uint64_t stream_cycles =
-      ceil_div(passes, static_cast<std::uint64_t>(mxm_.planes)) * m * rate;
+  // Planes are independent: the queue moves on once the passes' rows have been handed out
+  // (passes x m / planes), and a plane still finishing its last pass only delays the results.
+  const auto planes = static_cast<std::uint64_t>(mxm_.planes);
+  const std::uint64_t stream_cycles = ceil_div(passes * m * rate, planes);
+  const std::uint64_t last_plane_cycles = ceil_div(passes, planes) * m * rate;
 
   cost.occupancy_cycles = std::max<std::uint64_t>({install_cycles, stream_cycles, 1});
-  cost.latency_cycles = static_cast<std::uint64_t>(mxm_.rows + mxm_.cols);
+  const std::uint64_t tail =
+      last_plane_cycles > cost.occupancy_cycles ? last_plane_cycles - cost.occupancy_cycles : 0;
+  cost.latency_cycles = static_cast<std::uint64_t>(mxm_.rows + mxm_.cols) + tail;
   cost.macs = m * n * k;
   const std::uint64_t out_bytes = m * groups * n * 4;
   cost.sram_bytes = weight_bytes + m * k * static_cast<std::uint64_t>(f16 ? 2 : 1) + out_bytes;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "kernels/error.h"
 #include "kernels/gemm_kernel.h"
 #include "models/chip.h"
 #include "sim/cli_common.h"
@@ -21,6 +22,9 @@ struct GemmCommandOptions {
   GemmOptions gemm;
   bool functional = false;
   std::uint64_t seed = 1;
+  std::string weights;    // a file written by `lpusim quantize`
+  std::string tensor;     // the tensor of `weights` to multiply by
+  std::string reference;  // the unquantized file, for the error against X W^T
   std::string format = "text";
 };
 
@@ -29,7 +33,8 @@ nlohmann::json functional_json(const GemmFunctionalResult& f) {
   j["integer_exact"] = f.integer_checked ? nlohmann::json(f.integer_exact) : nlohmann::json();
   j["matmuls_checked"] = f.matmuls_checked;
   j["rel_error"] = f.rel_error;
-  j["weight_only_rel_error"] = f.weight_only_rel_error;
+  j["reference"] = f.has_reference ? "X W^T" : "X W_hat^T";
+  if (f.has_reference) j["weight_only_rel_error"] = f.weight_only_rel_error;
   return j;
 }
 
@@ -38,23 +43,43 @@ Table functional_table(const GemmFunctionalResult& f) {
   t.add_row({"integer partials exact",
              f.integer_checked ? (f.integer_exact ? "true" : "FALSE") : "n/a (fp16)"});
   t.add_row({"matmuls checked", Cell::integer(static_cast<std::int64_t>(f.matmuls_checked))});
-  t.add_row({"relative error of Y vs X W^T", Cell::number(f.rel_error, 6)});
-  t.add_row({"  of which weights alone (X W_hat^T)", Cell::number(f.weight_only_rel_error, 6)});
+  if (f.has_reference) {
+    t.add_row({"relative error of Y vs X W^T", Cell::number(f.rel_error, 6)});
+    t.add_row({"  weights alone (X W_hat^T vs X W^T)", Cell::number(f.weight_only_rel_error, 6)});
+  } else {
+    t.add_row({"relative error of Y vs X W_hat^T", Cell::number(f.rel_error, 6)});
+  }
   return t;
+}
+
+// The functional data: packed weights from a file, or synthetic ones of the requested shape.
+std::optional<GemmData> functional_data(const GemmCommandOptions& options) {
+  if (!options.weights.empty()) {
+    if (options.tensor.empty()) {
+      throw InputError(SourceLocation{"", 0, "--tensor"}, "required with --weights");
+    }
+    return packed_gemm_data(options.weights, options.tensor, options.reference, options.seed);
+  }
+  if (!options.tensor.empty() || !options.reference.empty()) {
+    throw InputError(SourceLocation{"", 0, "--tensor/--reference"}, "only apply with --weights");
+  }
+  if (!options.functional) return std::nullopt;
+  return synthetic_gemm_data(options.gemm.spec(), options.seed);
 }
 
 int run_gemm(const GemmCommandOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
-  const GemmSpec spec = options.gemm.spec();
+  std::optional<GemmData> data = functional_data(options);
+  const GemmSpec spec = data ? data->spec() : options.gemm.spec();
   const GemmKernel kernel = build_gemm_program(spec, hw);
 
   std::optional<FunctionalState> state;
   std::optional<GemmFunctionalCheck> check;
   ChipRunOptions run_options;
-  if (options.functional) {
+  if (data) {
     state.emplace(kernel.program);
-    check.emplace(spec, kernel, options.seed);
+    check.emplace(std::move(*data), kernel);
     check->fill(*state);
     check->attach(&*state);
     run_options.functional = &*state;
@@ -95,6 +120,13 @@ CommandRunner add_gemm_command(CLI::App& app) {
   command->add_flag("--functional", options->functional,
                     "carry real data and check the INT32 results against a C++ reference");
   command->add_option("--seed", options->seed, "seed of the random weights and activations");
+  command->add_option("--weights", options->weights,
+                      "run on a tensor packed by `lpusim quantize` (implies --functional; the "
+                      "shape, format and group size come from the file, X from quant-error's "
+                      "activations for --seed)");
+  command->add_option("--tensor", options->tensor, "the tensor of --weights");
+  command->add_option("--reference", options->reference,
+                      "the unquantized safetensors file, to measure Y against X W^T");
   add_format_option(*command, options->format);
   return [options] { return run_gemm(*options); };
 }

@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kDefaultDistribution = "llm";
 constexpr const char* kDefaultShape = "4096x4096";
 constexpr std::uint64_t kDefaultSeed = 1;
-constexpr const char* kDefaultSchemes = "int8,int4,q3.5,q3,q2.5";
+const std::vector<std::string> kDefaultSchemes = {"int8", "int4", "q3.5", "q3", "q2.5"};
 // Synthetic matrices larger than this are refused (4 GiB of floats).
 constexpr std::uint64_t kMaxSyntheticWeights = std::uint64_t{1} << 30;
 constexpr int kPercentDecimals = 3;
@@ -35,23 +35,12 @@ struct QuantErrorOptions {
   std::string synthetic;
   std::string shape = kDefaultShape;
   std::uint64_t seed = kDefaultSeed;
-  std::vector<std::string> schemes;
+  std::vector<std::string> schemes = kDefaultSchemes;
   std::string group_size = std::to_string(kDefaultGroupSize);
   std::string tensors;
   bool symmetric = false;
   std::string format = "text";
 };
-
-std::vector<std::string> default_schemes() {
-  std::vector<std::string> names;
-  std::string_view rest = kDefaultSchemes;
-  for (std::size_t comma; (comma = rest.find(',')) != std::string_view::npos;) {
-    names.emplace_back(rest.substr(0, comma));
-    rest.remove_prefix(comma + 1);
-  }
-  names.emplace_back(rest);
-  return names;
-}
 
 struct Shape {
   std::size_t rows = 0;
@@ -308,7 +297,7 @@ CommandRunner add_quant_error_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--quant", options->schemes, "weight formats, comma separated")
       ->delimiter(',')
-      ->default_str(kDefaultSchemes);
+      ->capture_default_str();
   command->add_option("--group-size", options->group_size, "G, or per-channel")
       ->capture_default_str();
   command->add_option("--tensors", options->tensors, "ECMAScript regex searched in tensor names")
@@ -318,10 +307,7 @@ CommandRunner add_quant_error_command(CLI::App& app) {
       "study only: symmetric abs-max quantizer (offset 0) instead of DESIGN's min/max");
   command->add_option("--format", options->format, "text, markdown, json or csv")
       ->capture_default_str();
-  return [options] {
-    if (options->schemes.empty()) options->schemes = default_schemes();
-    return run_quant_error(*options);
-  };
+  return [options] { return run_quant_error(*options); };
 }
 
 }  // namespace lpusim

@@ -6,6 +6,7 @@
 
 #include "kernels/error.h"
 #include "kernels/fp16.h"
+#include "sim/packed_weights.h"
 #include "sim/quant_error.h"
 
 namespace lpusim {
@@ -79,15 +80,50 @@ void copy_into(std::vector<std::uint8_t>& dst, const std::vector<T>& src, const 
 
 }  // namespace
 
-GemmFunctionalCheck::GemmFunctionalCheck(const GemmSpec& spec, const GemmKernel& kernel,
-                                         std::uint64_t seed)
-    : spec_(spec), kernel_(kernel) {
-  w_ = synthetic_weights(SyntheticDistribution::kGaussian, spec.n, spec.k, seed);
-  x_ = random_matrix(spec.m, spec.k, seed ^ kActivationSalt);
-  q_ = quantize(spec.format, w_.data(), spec.n, spec.k, spec.group_size);
-  if (!spec.format.is_float()) {
-    codes_ = unpack_codes(q_);
-    xq_ = quantize_activations(x_, spec.m, spec.k);
+GemmSpec GemmData::spec() const {
+  GemmSpec spec;
+  spec.name = "gemm";
+  spec.m = m;
+  spec.k = q.cols;
+  spec.n = q.rows;
+  spec.format = q.format;
+  spec.group_size = q.group_size;
+  return spec;
+}
+
+GemmData synthetic_gemm_data(const GemmSpec& spec, std::uint64_t seed) {
+  GemmData data;
+  data.m = spec.m;
+  data.w = synthetic_weights(SyntheticDistribution::kGaussian, spec.n, spec.k, seed);
+  data.x = random_matrix(spec.m, spec.k, seed ^ kActivationSalt);
+  data.q = quantize(spec.format, data.w.data(), spec.n, spec.k, spec.group_size);
+  return data;
+}
+
+GemmData packed_gemm_data(const std::string& weights_path, const std::string& tensor,
+                          const std::string& reference_path, std::uint64_t seed) {
+  GemmData data;
+  data.q = read_packed_tensor(SafetensorsFile(weights_path), tensor);
+  if (!reference_path.empty()) {
+    const SafetensorsFile reference(reference_path);
+    const TensorInfo& info = reference.tensor(tensor);
+    if (!is_float_matrix(info) || info.rows() != data.q.rows || info.cols() != data.q.cols) {
+      throw InputError(reference_path + ": tensor '" + tensor + "': expected a float matrix [" +
+                       std::to_string(data.q.rows) + ", " + std::to_string(data.q.cols) +
+                       "] like the packed one");
+    }
+    data.w = reference.read_float(info);
+  }
+  data.m = kActivationRows;
+  data.x = random_activations(data.q.cols, seed);
+  return data;
+}
+
+GemmFunctionalCheck::GemmFunctionalCheck(GemmData data, const GemmKernel& kernel)
+    : data_(std::move(data)), kernel_(kernel) {
+  if (!data_.q.format.is_float()) {
+    codes_ = unpack_codes(data_.q);
+    xq_ = quantize_activations(data_.x, data_.m, data_.q.cols);
   }
 }
 
@@ -96,10 +132,10 @@ void GemmFunctionalCheck::fill(FunctionalState& state) const {
   auto space = [&](std::uint32_t id) -> std::vector<std::uint8_t>& {
     return w.resident ? state.buffer(id) : state.region(id);
   };
-  copy_into(space(w.qweight), q_.qweight, "qweight");
-  if (w.scales) copy_into(space(*w.scales), q_.scales, "scales");
-  if (w.offsets) copy_into(space(*w.offsets), q_.offsets, "offsets");
-  copy_into(state.region(kernel_.x_region), x_, "x");
+  copy_into(space(w.qweight), data_.q.qweight, "qweight");
+  if (w.scales) copy_into(space(*w.scales), data_.q.scales, "scales");
+  if (w.offsets) copy_into(space(*w.offsets), data_.q.offsets, "offsets");
+  copy_into(state.region(kernel_.x_region), data_.x, "x");
 }
 
 void GemmFunctionalCheck::on_instruction(Unit unit, std::uint32_t, const Instruction& inst,
@@ -128,8 +164,8 @@ void GemmFunctionalCheck::check_matmul(const Instruction& inst) {
       for (std::uint64_t ni = 0; ni < inst.n; ++ni) {
         std::int64_t want = 0;
         for (std::uint64_t kk = g * group; kk < k_end; ++kk) {
-          want += std::int64_t{xq_[(m0 + mi) * spec_.k + k0 + kk]} *
-                  codes_[(n0 + ni) * spec_.k + k0 + kk];
+          want += std::int64_t{xq_[(m0 + mi) * data_.q.cols + k0 + kk]} *
+                  codes_[(n0 + ni) * data_.q.cols + k0 + kk];
         }
         std::int32_t got;
         std::memcpy(&got, y + ((mi * groups + g) * inst.n + ni) * 4, 4);
@@ -141,17 +177,27 @@ void GemmFunctionalCheck::check_matmul(const Instruction& inst) {
 
 GemmFunctionalResult GemmFunctionalCheck::finish(const FunctionalState& state) {
   GemmFunctionalResult r;
-  r.integer_checked = !spec_.format.is_float();
+  const std::uint64_t m = data_.m;
+  const std::uint64_t k = data_.q.cols;
+  const std::uint64_t n = data_.q.rows;
+  r.integer_checked = !data_.q.format.is_float();
   r.matmuls_checked = matmul_index_;
   r.integer_exact = r.integer_checked && exact_ && matmul_index_ > 0;
   const std::vector<std::uint8_t>& y_bytes = state.region(kernel_.y_region);
-  std::vector<float> y(spec_.m * spec_.n);
+  std::vector<float> y(m * n);
   std::memcpy(y.data(), y_bytes.data(), y.size() * sizeof(float));
-  const std::vector<double> exact = product(x_, w_, spec_.m, spec_.k, spec_.n);
-  r.rel_error = relative_error(y, exact);
-  std::vector<float> w_hat(spec_.n * spec_.k);
-  dequantize(q_, w_hat.data());
-  r.weight_only_rel_error = relative_error(product(x_, w_hat, spec_.m, spec_.k, spec_.n), exact);
+  std::vector<float> w_hat(n * k);
+  dequantize(data_.q, w_hat.data());
+  const std::vector<double> with_w_hat = product(data_.x, w_hat, m, k, n);
+  r.has_reference = !data_.w.empty();
+  if (r.has_reference) {
+    const std::vector<double> exact = product(data_.x, data_.w, m, k, n);
+    r.rel_error = relative_error(y, exact);
+    std::vector<double> as_double(with_w_hat.begin(), with_w_hat.end());
+    r.weight_only_rel_error = relative_error(as_double, exact);
+  } else {
+    r.rel_error = relative_error(y, with_w_hat);
+  }
   return r;
 }
 

@@ -13,18 +13,39 @@
 
 namespace lpusim {
 
+// The data of one functional GEMM: quantized weights, the original weights when known, and X.
+struct GemmData {
+  QuantizedMatrix q;
+  std::vector<float> w;  // original [n][k]; empty when only the packed weights are known
+  std::vector<float> x;  // [m][k]
+  std::uint64_t m = 0;
+
+  // The GEMM these data describe (shape, format, group size), named "gemm".
+  GemmSpec spec() const;
+};
+
+// Gaussian weights of `spec`'s shape quantized in its format, and N(0, 1) activations.
+GemmData synthetic_gemm_data(const GemmSpec& spec, std::uint64_t seed);
+
+// Tensor `tensor` of a file written by `lpusim quantize`, with the original weights from
+// `reference_path` when given (else empty), and quant-error's activations for `seed`
+// (random_activations: kActivationRows rows), so the result compares with quant-error's.
+GemmData packed_gemm_data(const std::string& weights_path, const std::string& tensor,
+                          const std::string& reference_path, std::uint64_t seed);
+
 struct GemmFunctionalResult {
   bool integer_checked = false;  // false for fp16 (no integer path)
   bool integer_exact = false;    // every MATMUL's int32 partials equal the reference
   std::uint64_t matmuls_checked = 0;
+  bool has_reference = true;         // the original weights were known (else rel_error is vs W_hat)
   double rel_error = 0;              // ||Y_chip - X W^T|| / ||X W^T||
   double weight_only_rel_error = 0;  // ||X W_hat^T - X W^T|| / ||X W^T||: the format's share
 };
 
-// Random weights and activations for a GEMM, quantized in the kernel's format.
+// Feeds a GemmData to the kernel and checks what the chip computes.
 class GemmFunctionalCheck : public ChipObserver {
  public:
-  GemmFunctionalCheck(const GemmSpec& spec, const GemmKernel& kernel, std::uint64_t seed);
+  GemmFunctionalCheck(GemmData data, const GemmKernel& kernel);
 
   // Places weights and X where the kernel expects them.
   void fill(FunctionalState& state) const;
@@ -38,11 +59,8 @@ class GemmFunctionalCheck : public ChipObserver {
  private:
   void check_matmul(const Instruction& inst);
 
-  GemmSpec spec_;
+  GemmData data_;
   const GemmKernel& kernel_;
-  std::vector<float> w_;  // [n][k]
-  std::vector<float> x_;  // [m][k]
-  QuantizedMatrix q_;
   std::vector<std::int8_t> codes_;  // [n][k]
   std::vector<std::int8_t> xq_;     // [m][k], the reference activation quantization
   const FunctionalState* state_ = nullptr;

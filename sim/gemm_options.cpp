@@ -37,8 +37,8 @@ GemmSpec GemmOptions::spec() const {
 
 void add_gemm_shape_options(CLI::App& command, GemmOptions& options) {
   command.add_option("--m", options.m, "activation rows (tokens), default 1 (a GEMV)");
-  command.add_option("--k", options.k, "input features (reduction depth)")->required();
-  command.add_option("--n", options.n, "output features (weight rows)")->required();
+  command.add_option("--k", options.k, "input features (reduction depth), required");
+  command.add_option("--n", options.n, "output features (weight rows), required");
   command.add_option("--quant", options.quant,
                      "weight format: int8, int4, q3.5, q3.5-b8, q3, q2.5, fp16 or pattern:W,... "
                      "(default q3.5)");

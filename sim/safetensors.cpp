@@ -357,6 +357,7 @@ void SafetensorsFile::map_file() {
   const std::string mmap_error = system_error_text();
   close(fd);
   if (mapped == MAP_FAILED) fail(path_, "cannot map: " + mmap_error);
+  madvise(mapped, file_size_, MADV_SEQUENTIAL);  // a hint: tensors are read front to back
   mapping_ = static_cast<const std::uint8_t*>(mapped);
 }
 

@@ -216,6 +216,29 @@ TEST_F(QuantizeCli, MalformedInput_NamesTheFile) {
   EXPECT_THAT(err, AllOf(HasSubstr("cut.safetensors"), HasSubstr("'ids'")));
 }
 
+TEST_F(QuantizeCli, EveryKindOfMalformedFile_IsExit2NamingTheFile) {
+  const std::vector<std::pair<std::string, std::string>> headers_and_data = {
+      {R"({"w": {"dtype": "F32",)", ""},                                            // bad JSON
+      {R"(["w"])", ""},                                                             // not an object
+      {R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", "x"},            // unknown dtype
+      {R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,8]}})", "12345678"},  // size
+      {R"({"w":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},)"
+       R"("v":{"dtype":"F32","shape":[1,1],"data_offsets":[2,6]}})",
+       "123456"},                                                                // overlap
+      {R"({"w":{"dtype":"F32","shape":[1,1],"data_offsets":[8,12]}})", "1234"},  // past the end
+      {R"({"__metadata__":{"k":1}})", ""}};                                      // bad metadata
+  for (const auto& [header, data] : headers_and_data) {
+    const std::uint64_t length = header.size();
+    std::string bytes(8, '\0');
+    std::memcpy(bytes.data(), &length, 8);
+    std::ofstream(path("bad.safetensors"), std::ios::binary) << bytes << header << data;
+    EXPECT_THAT(expect_bad_input("quantize --in bad.safetensors --quant int4 --out o.safetensors",
+                                 {"in.safetensors", "bad.safetensors"}),
+                HasSubstr("bad.safetensors: "))
+        << header;
+  }
+}
+
 TEST_F(QuantizeCli, MissingInput_IsExit2) {
   EXPECT_THAT(expect_bad_input("quantize --in none.safetensors --quant int4 --out o.safetensors"),
               AllOf(HasSubstr("none.safetensors"), HasSubstr("cannot open")));

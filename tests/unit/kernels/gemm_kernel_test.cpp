@@ -272,6 +272,13 @@ TEST(GemmKernel, MBlocking_SplitsActivationRowsWhenPartialsDoNotFit_ResultStillE
   EXPECT_GT(plan.m_blocks, 1u);
 }
 
+TEST(GemmKernel, EpilogueLoopsOverGroups_WhenATileHasFewerGroupsThanRows_ResultStillExact) {
+  check_case({"q3.5", 5, 128, 40, 64});  // 2 groups, 5 rows
+  const GemmPlan plan = check_case({"int4", 6, 512, 40, 64, 48 * 1024});
+  EXPECT_GT(plan.k_chunks, 1u);
+  EXPECT_LT(plan.k_chunk / 64, 6u);
+}
+
 TEST(GemmKernel, SramCapacityExceeded_ThrowsSimulationErrorWithNeededAndAvailableBytes) {
   const GemmSpec spec = spec_of("q3.5", 1, 8192, 8192, 128);
   try {

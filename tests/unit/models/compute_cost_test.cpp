@@ -86,6 +86,15 @@ TEST(MxmCost, GroupsSmallerThanTheArray_NeedAPassEach) {
   EXPECT_EQ(cost.of(matmul(ElemType::kI8, 100, 128, 64, 32)).occupancy_cycles, 200u);
 }
 
+TEST(MxmCost, PassesNotAMultipleOfPlanes_HoldTheQueueForTheirShareAndDelayTheResult) {
+  const MxmCost cost(testing::round_number_chip().mxm);
+  // k 192 = 3 passes of 64 on 2 planes, 100 rows each: the queue is held 3 x 100 / 2 = 150
+  // cycles; the plane with two passes finishes at 200, so results come 50 cycles after the fill.
+  const UnitCost c = cost.of(matmul(ElemType::kI8, 100, 192, 64, 0));
+  EXPECT_EQ(c.occupancy_cycles, 150u);
+  EXPECT_EQ(c.latency_cycles, 128u + 50u);
+}
+
 TEST(MxmCost, F16_RunsAtAQuarterOfTheInt8Rate) {
   const MxmCost cost(testing::round_number_chip().mxm);
   EXPECT_EQ(cost.of(matmul(ElemType::kF16, 100, 128, 64, 0)).occupancy_cycles, 400u);

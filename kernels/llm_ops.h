@@ -1,0 +1,106 @@
+// Emitters for the non-GEMM parts of a LLaMA decoder step (embedding gather, RMSNorm, RoPE,
+// attention over an off-chip KV cache, SwiGLU, residual, logits store) as real VXM/MEM/MXM streams.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kernels/program_builder.h"
+
+namespace lpusim {
+
+// How the KV cache is stored off chip: fp16, or int8 with one fp16 scale per (token, head).
+enum class KvCacheFormat { kFp16, kInt8 };
+
+// One step of a decoder-only LLaMA model as the kernels see it: shapes only.
+struct LlmStep {
+  std::uint64_t hidden = 0;
+  std::uint64_t ffn = 0;
+  std::uint64_t heads = 0;
+  std::uint64_t kv_heads = 0;
+  std::uint64_t head_dim = 0;  // even (RoPE rotates pairs)
+  std::uint64_t vocab = 0;
+  std::uint64_t batch = 1;
+  std::uint64_t tokens = 1;  // new tokens per sequence: 1 for decode, the prompt for prefill
+  std::uint64_t past = 0;    // tokens already in the KV cache, read from memory (decode: L)
+  KvCacheFormat kv = KvCacheFormat::kFp16;
+  bool resident_norms = false;                    // norm weights sit in SRAM buffers
+  std::string embedding_region = "embed_tokens";  // fp16 [vocab][hidden]
+
+  std::uint64_t rows() const { return batch * tokens; }         // activation rows
+  std::uint64_t keys() const { return past + tokens; }          // keys each query attends to
+  std::uint64_t group() const { return heads / kv_heads; }      // query heads per KV head
+  std::uint64_t kv_groups() const { return batch * kv_heads; }  // (sequence, KV head) pairs
+  std::uint64_t kv_elem_bytes() const { return kv == KvCacheFormat::kInt8 ? 1 : 2; }
+};
+
+// The step's activations: f32 row-major buffers [rows][width].
+struct LlmActivations {
+  std::uint32_t x = 0;       // residual stream [rows][hidden]
+  std::uint32_t h = 0;       // normed activations [rows][hidden] (GEMM input)
+  std::uint32_t q = 0;       // q_proj output [rows][heads*head_dim]
+  std::uint32_t k = 0;       // k_proj output [rows][kv_heads*head_dim]
+  std::uint32_t v = 0;       // v_proj output [rows][kv_heads*head_dim]
+  std::uint32_t qr = 0;      // q after RoPE
+  std::uint32_t kr = 0;      // k after RoPE
+  std::uint32_t attn = 0;    // attention output [rows][heads*head_dim] (o_proj input)
+  std::uint32_t y = 0;       // o_proj / down_proj output [rows][hidden]
+  std::uint32_t gate = 0;    // gate_proj output, then silu(gate) * up [rows][ffn]
+  std::uint32_t up = 0;      // up_proj output [rows][ffn]
+  std::uint32_t logits = 0;  // LM head output [batch][vocab]
+};
+
+// Declares every buffer, step-wide region and semaphore the ops below use, sized for `step`
+// (per-layer regions are declared by the op that uses them). Call it before the first GEMM so
+// that the GEMM tiling sees the SRAM these take; later calls (and every op) reuse the
+// declarations. Throws InputError for an inconsistent shape or a step other than the declared one.
+const LlmActivations& declare_llm_ops(ProgramBuilder& builder, const LlmStep& step);
+
+// A row-major f32 view of `buffer` [.][width] from row `row0`.
+View f32_rows(std::uint32_t buffer, std::uint64_t width, std::uint64_t row0 = 0);
+
+// Per step: the RoPE cos/sin rows of the new tokens' positions (regions rope.cos / rope.sin,
+// f32 [past+tokens][head_dim/2]) and, for tokens > 1, the causal mask (region attn.causal_mask,
+// f32 [tokens][keys], 0 or -inf) loaded into SRAM; -sin computed once. Tag "attn.tables".
+void emit_step_tables(ProgramBuilder& builder, const LlmStep& step);
+
+// act.x = f32(rows of the embedding table): one LOAD per token (a gather of the looked-up fp16
+// rows only), one CVT. Tag "embedding".
+void emit_embedding(ProgramBuilder& builder, const LlmStep& step);
+
+// One RMSNorm: out[r] = x[r] * rsqrt(mean(x[r]^2) + eps) * w, over `rows` rows of hidden. The
+// fp16 weight w is region (streamed) or buffer (resident) `name`, e.g. "layer3.attn_norm",
+// declared on first use (declare resident ones before the first GEMM); the ops are tagged `name`. x
+// may be strided rows (e.g. the last token of each sequence).
+struct NormIo {
+  std::string name;
+  View x;
+  View out;
+  std::uint64_t rows = 0;
+};
+inline constexpr double kRmsNormEps = 1e-5;  // LLaMA-2 / LLaMA-3 rms_norm_eps
+void emit_rms_norm(ProgramBuilder& builder, const LlmStep& step, const NormIo& io);
+
+// act.qr, act.kr = RoPE(act.q, act.k) at the new tokens' positions, rotating interleaved pairs
+// (2i, 2i+1) with strided views: 4 ops (MUL, MAD, MUL, MAD) per pair. Tag "<layer>.attn.rope".
+void emit_rope(ProgramBuilder& builder, const LlmStep& step, std::string_view layer);
+
+// Appends the new tokens' k (after RoPE) and v to regions <layer>.k_cache / <layer>.v_cache
+// ([batch][kv_heads][past+tokens][head_dim], plus <layer>.k_scales / .v_scales for int8), then
+// per (sequence, KV head) loads the cached keys and values through a double-buffered ring and
+// computes softmax(q K^T / sqrt(d) [+ causal mask]) V on the MXM (f16) and VXM. Result in
+// act.attn. Tag "<layer>.attn.core".
+void emit_attention(ProgramBuilder& builder, const LlmStep& step, std::string_view layer);
+
+// act.gate = silu(act.gate) * act.up (MUL, NEG, EXP, ADD 1, RECIP, MUL). Tag `tag`.
+void emit_swiglu(ProgramBuilder& builder, const LlmStep& step, std::string_view tag);
+
+// act.x += act.y over every row. Tag `tag`.
+void emit_residual_add(ProgramBuilder& builder, const LlmStep& step, std::string_view tag);
+
+// Stores act.logits (f32 [batch][vocab]) to region "logits" once the LM head's epilogue is done.
+// Tag "lm_head".
+void emit_logits_store(ProgramBuilder& builder, const LlmStep& step);
+
+}  // namespace lpusim
