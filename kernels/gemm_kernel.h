@@ -47,11 +47,11 @@ struct GemmWeights {
 struct GemmPlan {
   std::uint64_t strip_rows = 0;  // weight rows per strip (mxm.cols, or n when smaller)
   std::uint64_t strips = 0;
-  std::uint64_t k_chunk = 0;     // k per tile (k itself unless SRAM forced chunks)
+  std::uint64_t k_chunk = 0;  // k per tile (k itself unless SRAM forced chunks)
   std::uint64_t k_chunks = 0;
-  std::uint64_t m_block = 0;     // activation rows per MATMUL (m unless SRAM forced blocks)
+  std::uint64_t m_block = 0;  // activation rows per MATMUL (m unless SRAM forced blocks)
   std::uint64_t m_blocks = 0;
-  std::uint64_t groups = 0;      // scale/offset groups per weight row
+  std::uint64_t groups = 0;  // scale/offset groups per weight row
 };
 
 struct GemmEmitted {

@@ -138,10 +138,14 @@ std::string check_view(const Program& program, const Instruction& inst, Operand 
     return fmt::format("{}={}: negative strides are not allowed", key, name);
   }
   if (shape.rows == 0 || shape.cols == 0) return fmt::format("{}={}: empty shape", key, name);
-  const std::uint64_t last = v.offset +
-                             (shape.rows - 1) * static_cast<std::uint64_t>(v.row_stride) +
-                             (shape.cols - 1) * static_cast<std::uint64_t>(v.col_stride) +
-                             static_cast<std::uint64_t>(shape.elem_bytes);
+  // 128-bit so that absurd shapes or strides cannot wrap around and pass.
+  using Wide = unsigned __int128;
+  const Wide last_wide = Wide{v.offset} +
+                         Wide{shape.rows - 1} * static_cast<std::uint64_t>(v.row_stride) +
+                         Wide{shape.cols - 1} * static_cast<std::uint64_t>(v.col_stride) +
+                         static_cast<std::uint64_t>(shape.elem_bytes);
+  const std::uint64_t last =
+      last_wide > Wide{UINT64_MAX} ? UINT64_MAX : static_cast<std::uint64_t>(last_wide);
   if (last > size) {
     return fmt::format(
         "{}={}+{}:{}:{} covers {}x{} elements of {} bytes up to byte {}, past the end of {} {} "

@@ -7,4 +7,4 @@ bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh"
 build=${LPUSIM_BUILD_DIR:-$root/build}
 cd "$root"
-exec "$build/lpusim" quant-error "$@"
+exec "$build/lpusim" compare "$@"

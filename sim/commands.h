@@ -21,5 +21,7 @@ CommandRunner add_config_command(CLI::App& app);
 CommandRunner add_kernel_command(CLI::App& app);
 CommandRunner add_exec_command(CLI::App& app);
 CommandRunner add_gemm_command(CLI::App& app);
+CommandRunner add_run_command(CLI::App& app);
+CommandRunner add_compare_command(CLI::App& app);
 
 }  // namespace lpusim

@@ -28,6 +28,8 @@ int run(int argc, char** argv) {
   add(lpusim::add_kernel_command);
   add(lpusim::add_exec_command);
   add(lpusim::add_gemm_command);
+  add(lpusim::add_run_command);
+  add(lpusim::add_compare_command);
 
   try {
     app.parse(argc, argv);

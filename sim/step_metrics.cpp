@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/compute_cost.h"
+#include "sim/workload.h"
 
 namespace lpusim {
 
@@ -45,36 +46,14 @@ double energy_joules(const ChipRunResult& run, const HwConfig& hw, double second
   return dynamic_pj * kPicojoule + e.static_w * seconds;
 }
 
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-bool is_weight_region(const std::string& name) {
-  return ends_with(name, ".qweight") || ends_with(name, ".scales") || ends_with(name, ".offsets") ||
-         ends_with(name, ".weight");
-}
-
-bool is_kv_region(const std::string& name) {
-  return ends_with(name, "k_cache") || ends_with(name, "v_cache");
-}
-
 }  // namespace
 
 StepWork work_of_program(const Program& program) {
+  const ProgramTraffic traffic = program_traffic(program);
   StepWork work;
-  for (const Instruction& inst : program.queue(Unit::kMem)) {
-    if (inst.opcode != Opcode::kLoad) continue;
-    const std::string& region = program.regions.at(inst.a.space).name;
-    const std::uint64_t bytes = inst.bytes * inst.n0;
-    if (is_weight_region(region)) work.weight_bytes += bytes;
-    if (is_kv_region(region)) work.kv_bytes += bytes;
-  }
-  for (const Instruction& inst : program.queue(Unit::kMxm)) {
-    if (inst.opcode == Opcode::kMatmul) {
-      work.macs += static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
-    }
-  }
+  work.weight_bytes = traffic.weight_bytes;
+  work.kv_bytes = traffic.kv_bytes;
+  work.macs = traffic.macs;
   return work;
 }
 

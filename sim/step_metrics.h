@@ -21,9 +21,7 @@ struct StepWork {
   std::uint64_t tokens = 1;        // tokens the step produced, for energy per token
 };
 
-// The work a program does, read off its instructions: LOAD bytes from weight regions (names
-// ending in .qweight, .scales, .offsets or .weight) and from KV-cache regions (names ending in
-// k_cache or v_cache), and the MACs of every MATMUL.
+// The work a program does, read off its instructions (program_traffic in sim/workload.h).
 StepWork work_of_program(const Program& program);
 
 struct UnitMetrics {

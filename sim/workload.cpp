@@ -121,7 +121,7 @@ void check_resident_fit(const WorkloadSpec& spec, const HwConfig& hw) {
   const std::uint64_t chips = (need + have - 1) / have;
   throw SimulationError(fmt::format(
       "model {} in format {} needs {} bytes ({:.2f} GiB) of SRAM for resident weights; chip {} "
-      "has {} bytes ({:.0f} MiB): the weights do not fit (they need at least {} such chips, or "
+      "has {} bytes ({:.0f} MiB): the weights alone need at least {} such chips (or use "
       "weights: streamed)",
       spec.model.name, spec.format.name, need, static_cast<double>(need) / kGiB, hw.name, have,
       static_cast<double>(have) / kMiB, chips));
@@ -213,6 +213,19 @@ void emit_head(ProgramBuilder& b, Build& c, const LlmActivations& a) {
 
 // ---- accounting ----------------------------------------------------------------------------
 
+void account(Workload& w, const std::string& embedding) {
+  const ProgramTraffic t = program_traffic(w.program, embedding);
+  w.weight_bytes = t.weight_bytes;
+  w.kv_bytes = t.kv_bytes;
+  w.kv_write_bytes = t.kv_write_bytes;
+  w.other_bytes = t.other_bytes;
+  w.macs = t.macs;
+}
+
+}  // namespace
+
+namespace {
+
 enum class RegionKind { kWeight, kKv, kOther };
 
 RegionKind region_kind(std::string_view name, std::string_view embedding) {
@@ -226,31 +239,33 @@ RegionKind region_kind(std::string_view name, std::string_view embedding) {
   return RegionKind::kOther;
 }
 
-void account(Workload& w, const std::string& embedding) {
-  const Program& p = w.program;
+}  // namespace
+
+ProgramTraffic program_traffic(const Program& program, std::string_view embedding_region) {
+  ProgramTraffic t;
   std::vector<RegionKind> kinds;
-  kinds.reserve(p.regions.size());
-  for (const RegionDecl& r : p.regions) kinds.push_back(region_kind(r.name, embedding));
-  for (const Instruction& inst : p.queue(Unit::kMem)) {
+  kinds.reserve(program.regions.size());
+  for (const RegionDecl& r : program.regions)
+    kinds.push_back(region_kind(r.name, embedding_region));
+  for (const Instruction& inst : program.queue(Unit::kMem)) {
     if (inst.opcode != Opcode::kLoad && inst.opcode != Opcode::kStore) continue;
     const bool load = inst.opcode == Opcode::kLoad;
     const RegionKind kind = kinds[load ? inst.a.space : inst.dst.space];
     const std::uint64_t bytes = inst.bytes * inst.n0;
     if (kind == RegionKind::kWeight && load) {
-      w.weight_bytes += bytes;
+      t.weight_bytes += bytes;
     } else if (kind == RegionKind::kKv) {
-      (load ? w.kv_bytes : w.kv_write_bytes) += bytes;
+      (load ? t.kv_bytes : t.kv_write_bytes) += bytes;
     } else {
-      w.other_bytes += bytes;
+      t.other_bytes += bytes;
     }
   }
-  for (const Instruction& inst : p.queue(Unit::kMxm)) {
+  for (const Instruction& inst : program.queue(Unit::kMxm)) {
     if (inst.opcode != Opcode::kMatmul) continue;
-    w.macs += static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
+    t.macs += static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
   }
+  return t;
 }
-
-}  // namespace
 
 std::string_view phase_name(Phase phase) { return phase == Phase::kDecode ? "decode" : "prefill"; }
 

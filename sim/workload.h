@@ -44,6 +44,20 @@ struct Workload {
   std::uint64_t tokens = 0;          // tokens produced (decode: batch) or processed (prefill)
 };
 
+// Memory traffic and MACs of any program, read off its instructions by region name: LOADs of
+// weight regions (.qweight, .scales, .offsets, the RMSNorm weights, the embedding region), reads
+// and writes of the KV cache (.k_cache, .v_cache and their int8 .k_scales/.v_scales), everything
+// else, and the MACs of every MATMUL. Sizes are before burst rounding.
+struct ProgramTraffic {
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t kv_bytes = 0;
+  std::uint64_t kv_write_bytes = 0;
+  std::uint64_t other_bytes = 0;
+  std::uint64_t macs = 0;
+};
+ProgramTraffic program_traffic(const Program& program,
+                               std::string_view embedding_region = "embed_tokens");
+
 // Builds the step's program for `hw` (tile sizes, SRAM, weight placement). Throws InputError for
 // a bad spec (batch or prompt 0, unsupported tensor formats) and SimulationError when resident
 // weights do not fit in SRAM ("model X in format F needs N bytes ...") or the buffers do not.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <set>
 #include <string>
 
 #include "kernels/error.h"
@@ -106,6 +107,55 @@ TEST(Asm, Write_LeavesOutDefaultStridesAndWritesOthers) {
   EXPECT_NE(out.find("ADD.f32 dst=a a=b b=b+4:8:0 n=2x4"), std::string::npos) << out;
 }
 
+TEST(Asm, EveryOpcode_RoundTrips) {
+  const std::string text = R"(.buffer a bytes=256
+.buffer b bytes=256
+.region r bytes=1024
+.sem s init=3
+.tag t
+.queue mem
+  NOP n=5
+  LOAD dst=a a=r+8 bytes=16 rows=4 stride=64
+  STORE dst=r+512 a=b bytes=128
+  NOTIFY sem=s tag=t
+  HALT
+.queue vxm
+  ADD.i32 dst=a a=b b=a n=4x8
+  SUB.u16 dst=a a=b imm=65535 n=8
+  MUL.f16 dst=a a=b imm=0.5 n=8
+  MAD.f32 dst=a a=b:0:4 b=a:4:0 n=4x4
+  MIN.i8 dst=a a=b imm=-3 n=16
+  MAX.u8 dst=a a=b imm=200 n=16
+  AND.u32 dst=a a=b imm=255 n=4
+  OR.i16 dst=a a=b b=a n=4
+  XOR.i8 dst=a a=b imm=1 n=4
+  SHL.u32 dst=a a=b imm=31 n=4
+  SHR.u16 dst=a+1:7 a=b imm=3 n=2x3
+  SAR.i32 dst=a a=b imm=0 n=4
+  MOV.f32 dst=a a=b n=4
+  ABS.i16 dst=a a=b n=4
+  NEG.f16 dst=a a=b n=4
+  CVT.f16.f32 dst=a a=b n=4
+  EXP.f32 dst=a a=b n=4
+  RSQRT.f16 dst=a a=b n=4
+  RECIP.f32 dst=a a=b n=4
+  RSUM.f32 dst=a a=b n=4x16
+  RMAX.i8 dst=a:2 a=b n=8x16
+  WAIT sem=s
+.queue mxm
+  MATMUL.f16 dst=a a=b b=b+32 m=2 k=8 n=4
+  MATMUL.i8 dst=a a=b:1:16 b=b m=1 k=16 n=4 kgroup=8
+)";
+  const Program p = read_asm(text, "all.lpuasm");
+  EXPECT_EQ(p.instruction_count(), 29u);
+  std::set<Opcode> seen;
+  for (const auto& q : p.queues) {
+    for (const Instruction& inst : q) seen.insert(inst.opcode);
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kOpcodeCount));
+  EXPECT_TRUE(read_asm(write_asm(p), "again") == p);
+}
+
 struct Malformed {
   const char* what;
   std::string text;
@@ -151,6 +201,8 @@ TEST(Asm, MalformedLines_ReportFileLineAndWhatWasExpected) {
        "past the end of buffer y (64 bytes)"},
       {"load past region", head + ".queue mem\n  LOAD dst=x a=r+250 bytes=8\n", 6,
        "past the end of region r (256 bytes)"},
+      {"overflowing stride", head + ".queue vxm\n  MOV.i8 dst=x a=y:4611686018427387904 n=8\n", 6,
+       "past the end of buffer y"},
       {"wrong queue", head + ".queue vxm\n  LOAD dst=x a=r bytes=8\n", 6,
        "LOAD runs on the mem queue, not on vxm"},
       {"bad type", head + ".queue vxm\n  MOV.i64 dst=x a=y n=4\n", 6,
