@@ -50,7 +50,7 @@ void write_view(Out& out, const Program& p, std::string_view key, const Instruct
   put(out, space_name(p, shape, v));
   if (v.offset != 0) {
     out.push_back('+');
-    put(out, v.offset);
+    put(out, static_cast<std::uint64_t>(v.offset));
   }
   const bool transfer = opcode_info(inst.opcode).cost == CostClass::kTransfer;
   if (transfer) return;  // strides of transfers are implied (the memory side's by stride=)
@@ -264,7 +264,7 @@ class NameTable {
 struct RawView {
   std::string_view name;
   std::uint64_t offset = 0;
-  std::optional<std::int64_t> col, row;
+  std::optional<std::int32_t> col, row;
 };
 
 class Reader {
@@ -352,13 +352,29 @@ class Reader {
     if (v > UINT32_MAX) fail(fmt::format("{}: expected at most {}, got {}", key, UINT32_MAX, v));
     return static_cast<std::uint32_t>(v);
   }
-  std::int64_t parse_stride(std::string_view key, std::string_view text) const {
+  std::int32_t parse_stride(std::string_view key, std::string_view text) const {
     std::int64_t value = 0;
     const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) {
       fail(fmt::format("{}: expected an integer stride in bytes, got \"{}\"", key, text));
     }
-    return value;
+    check_stride(key, value);
+    return static_cast<std::int32_t>(value);
+  }
+  // Strides are 32-bit (kernels/program.h).
+  void check_stride(std::string_view key, std::int64_t value) const {
+    if (value < INT32_MIN || value > INT32_MAX) {
+      fail(fmt::format("{}: expected a stride of {}..{} bytes, got {}", key, INT32_MIN, INT32_MAX,
+                       value));
+    }
+  }
+  // Offsets and declared sizes are at most 40 bits (kernels/program.h).
+  std::uint64_t parse_offset(std::string_view key, std::string_view text) const {
+    const std::uint64_t v = parse_u64(key, text);
+    if (v > View::kMaxOffset) {
+      fail(fmt::format("{}: expected at most {} bytes, got {}", key, View::kMaxOffset, v));
+    }
+    return v;
   }
   double parse_double(std::string_view key, std::string_view text) const {
     double value = 0;
@@ -429,7 +445,11 @@ class Reader {
     const std::string_view name = declared_name(directive);
     NameTable& table = buffer ? buffers_ : regions_;
     check_new(table, directive, name);
-    const std::uint64_t bytes = parse_u64("bytes", *directive_operand(directive, "bytes", true));
+    const std::uint64_t bytes = parse_offset("bytes", *directive_operand(directive, "bytes", true));
+    const std::size_t declared = buffer ? program_.buffers.size() : program_.regions.size();
+    if (declared >= View::kMaxSpaces) {
+      fail(fmt::format("{}: expected at most {} of them, got more", directive, View::kMaxSpaces));
+    }
     if (buffer) {
       table.add(name, static_cast<std::uint32_t>(program_.buffers.size()), line_);
       program_.buffers.push_back({std::string(name), bytes});
@@ -532,10 +552,10 @@ class Reader {
 
   void fill_numbers(Instruction& inst, std::uint32_t ops) const {
     if (ops & kOpShape) parse_shape(inst, *values_[kN]);
-    if (ops & kOpCycles) inst.n0 = parse_u64("n", *values_[kN]);
+    if (ops & kOpCycles) inst.n0 = parse_u32("n", *values_[kN]);
     if (ops & kOpBytes) {
-      inst.bytes = parse_u64("bytes", *values_[kBytes]);
-      inst.n0 = values_[kRows] ? parse_u64("rows", *values_[kRows]) : 1;
+      inst.bytes = parse_u32("bytes", *values_[kBytes]);
+      inst.n0 = values_[kRows] ? parse_u32("rows", *values_[kRows]) : 1;
     }
     if (ops & kOpMatmul) {
       inst.m = parse_u32("m", *values_[kM]);
@@ -553,11 +573,11 @@ class Reader {
     const std::size_t x = text.find('x');
     if (x == std::string_view::npos) {
       inst.n0 = 1;
-      inst.n1 = parse_u64("n", text);
+      inst.n1 = parse_u32("n", text);
       return;
     }
-    inst.n0 = parse_u64("n", text.substr(0, x));
-    inst.n1 = parse_u64("n", text.substr(x + 1));
+    inst.n0 = parse_u32("n", text.substr(0, x));
+    inst.n1 = parse_u32("n", text.substr(x + 1));
   }
 
   void fill_names(Instruction& inst, std::uint32_t ops) const {
@@ -588,7 +608,7 @@ class Reader {
     if (v.name.empty()) {
       fail(fmt::format("{}: expected NAME[+OFFSET][:COL[:ROW]], got \"{}\"", key, text));
     }
-    if (plus != std::string_view::npos) v.offset = parse_u64(key, head.substr(plus + 1));
+    if (plus != std::string_view::npos) v.offset = parse_offset(key, head.substr(plus + 1));
     if (colon == std::string_view::npos) return v;
     const std::string_view strides = text.substr(colon + 1);
     const std::size_t colon2 = strides.find(':');
@@ -608,13 +628,12 @@ class Reader {
                       "\"{}\"",
                       key, text));
     }
-    View v;
-    v.space = shape.in_region ? lookup(regions_, key, "region", raw.name)
-                              : lookup(buffers_, key, "buffer", raw.name);
-    v.offset = raw.offset;
-    v.col_stride = raw.col.value_or(shape.contiguous_col());
-    v.row_stride = raw.row.value_or(static_cast<std::int64_t>(shape.cols) * v.col_stride);
-    return v;
+    const std::uint32_t space = shape.in_region ? lookup(regions_, key, "region", raw.name)
+                                                : lookup(buffers_, key, "buffer", raw.name);
+    const std::int64_t col = raw.col.value_or(shape.contiguous_col());
+    const std::int64_t row = raw.row.value_or(static_cast<std::int64_t>(shape.cols) * col);
+    check_stride(key, row);  // the default row stride may not fit
+    return View{space, raw.offset, col, row};
   }
 
   std::string_view text_;

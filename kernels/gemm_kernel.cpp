@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <utility>
@@ -21,6 +22,12 @@ constexpr std::int64_t kF32Bytes = 4;
 constexpr std::int64_t kF16Bytes = 2;
 constexpr std::uint64_t kPrologueScratchBytes = 1u << 20;  // f32 rows of X per prologue block
 constexpr int kSlots = 2;                                  // double buffering
+// Strips wider than one column tile may grow the program's SRAM to this share of the capacity;
+// the rest stays for later kernels (one-tile strips may use all of it, as before).
+constexpr std::uint64_t kWideStripSramPercent = 90;
+constexpr std::uint64_t kPercent = 100;
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
 // ---------------------------------------------------------------------------------------------
 // Plans
@@ -43,7 +50,7 @@ struct OpPlan {
   std::int64_t xq_bytes = 1;    // bytes per quantized activation (i8, or f16 for fp16)
 
   bool integer() const { return !fp16; }
-  std::uint64_t chunk_groups(std::uint64_t kc) const { return fp16 ? 1 : (kc + group - 1) / group; }
+  std::uint64_t chunk_groups(std::uint64_t kc) const { return fp16 ? 1 : ceil_div(kc, group); }
   std::uint64_t packed_bytes(std::uint64_t k_begin, std::uint64_t k_end) const {
     return spec.format.row_bytes(k_end) - spec.format.row_bytes(k_begin);
   }
@@ -60,8 +67,10 @@ struct Tile {
   std::uint64_t g0 = 0, gc = 0;        // groups of the k range
   std::uint64_t byte0 = 0, bytes = 0;  // packed bytes of the k range within a row
   int packed = -1, meta = -1, codes = -1;
-  std::vector<int> parts;  // part slot per m block
-  bool first = false;      // first tile of its GEMM
+  std::uint64_t part_base = 0;  // partial slot of m block j: (part_base + j) % kSlots
+  bool first = false;           // first tile of its GEMM
+
+  int part(std::uint64_t block) const { return static_cast<int>((part_base + block) % kSlots); }
 };
 
 // A double-buffered resource: a buffer (two for scales + offsets) and full/free semaphores per
@@ -80,23 +89,60 @@ std::string slot_name(std::string_view base, int slot) { return fmt::format("{}{
 // The state shared by every GEMM of one program
 // ---------------------------------------------------------------------------------------------
 
-struct SharedBuffer {
-  const char* name;
-  std::uint64_t bytes;
-  bool ring_slot = false;  // one slot of a Ring (declared with its semaphores)
+// Shared buffers that are not ring slots, sized for the largest GEMM of the program.
+enum class Scratch : int {
+  kUnpack,      // u16 scratch of the unpack sequence
+  kScalesF32,   // a tile's scales as f32, transposed: [groups][rows]
+  kOffsetsF32,  // a tile's offsets as f32, transposed: [groups][rows]
+  kYsum,        // a k chunk's sum before it is added to Y
+  kXTmp,        // f32 rows of X during quantization
+  kXq,          // quantized activations (i8, or f16 for fp16 weights)
+  kXScale,      // per activation row scale
+  kXInv,        // per activation row 1 / scale
+  kXSum,        // per activation row and group sum of X
+};
+constexpr int kScratchCount = static_cast<int>(Scratch::kXSum) + 1;
+constexpr std::array<const char*, kScratchCount> kScratchNames = {
+    "gemm.unpack_scratch", "gemm.scales_f32", "gemm.offsets_f32",
+    "gemm.ysum",           "gemm.x_tmp",      "gemm.xq",
+    "gemm.x_scale",        "gemm.x_inv",      "gemm.x_sum"};
+
+// Bytes each shared buffer needs for one GEMM (0: not used by it).
+struct SharedNeeds {
+  std::uint64_t packed = 0, meta = 0, codes = 0, part = 0;  // per ring slot
+  std::array<std::uint64_t, kScratchCount> scratch{};
 };
 
 class GemmRing : public BuilderExtension {
  public:
   void flush(ProgramBuilder& builder) override;
 
+  // The id of a shared buffer this GEMM declared (declare_shared).
+  std::uint32_t id(Scratch s) const {
+    const std::uint32_t v = scratch[static_cast<std::size_t>(s)];
+    if (v == kNone) {
+      throw SimulationError(fmt::format("internal: shared buffer {} missing",
+                                        kScratchNames[static_cast<std::size_t>(s)]));
+    }
+    return v;
+  }
+
+  static constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
   Ring packed, meta, codes, part;
+  std::array<std::uint32_t, kScratchCount> scratch = filled_none();
   std::uint32_t xq_ready = 0;
   bool have_xq_ready = false;
   std::vector<std::pair<std::shared_ptr<const OpPlan>, Tile>> pending;
   // The activations quantized last (for reuse_quantized_x).
   std::uint64_t last_m = 0, last_k = 0, last_group = 0;
   bool last_fp16 = false, have_last = false;
+
+ private:
+  static std::array<std::uint32_t, kScratchCount> filled_none() {
+    std::array<std::uint32_t, kScratchCount> a{};
+    a.fill(kNone);
+    return a;
+  }
 };
 
 class ScopedTag {
@@ -111,72 +157,134 @@ class ScopedTag {
   std::uint32_t saved_;
 };
 
-// Shared buffers (sized for the largest GEMM) a GEMM needs with k chunks of kc and m blocks of
-// mb rows.
-std::vector<SharedBuffer> shared_needs(const OpPlan& op, std::uint64_t kc, std::uint64_t mb) {
-  const std::uint64_t r = op.plan.strip_rows;
+// Shared buffers a GEMM needs with strips of up to r rows, k chunks of kc and m blocks of mb.
+SharedNeeds shared_needs(const OpPlan& op, std::uint64_t r, std::uint64_t kc, std::uint64_t mb) {
   const std::uint64_t gc = op.chunk_groups(kc);
   const bool streamed = !op.weights.resident;
-  const std::uint64_t slot_bytes = r * op.packed_bytes(0, kc);
-  const std::uint64_t meta_bytes = op.integer() && streamed ? r * gc * kF16Bytes : 0;
-  const std::uint64_t codes_bytes = op.unpack ? r * kc : 0;
-  const std::uint64_t part_bytes = mb * gc * r * kF32Bytes;
+  SharedNeeds s;
+  s.packed = streamed ? r * op.packed_bytes(0, kc) : 0;
+  s.meta = op.integer() && streamed ? r * gc * kF16Bytes : 0;
+  s.codes = op.unpack ? r * kc : 0;
+  s.part = mb * gc * r * kF32Bytes;
   const std::uint64_t x_rows =
       std::clamp<std::uint64_t>(kPrologueScratchBytes / (op.k * kF32Bytes), 1, op.m);
   const std::uint64_t act = op.integer() ? op.m * kF32Bytes : 0;
-  return {
-      {"gemm.packed0", streamed ? slot_bytes : 0, true},
-      {"gemm.packed1", streamed ? slot_bytes : 0, true},
-      {"gemm.scales0", meta_bytes, true},
-      {"gemm.scales1", meta_bytes, true},
-      {"gemm.offsets0", meta_bytes, true},
-      {"gemm.offsets1", meta_bytes, true},
-      {"gemm.codes0", codes_bytes, true},
-      {"gemm.codes1", codes_bytes, true},
-      {"gemm.part0", part_bytes, true},
-      {"gemm.part1", part_bytes, true},
-      {"gemm.unpack_scratch", op.unpack ? unpack_scratch_bytes(op.spec.format, r, kc) : 0},
-      {"gemm.scales_f32", op.integer() ? r * gc * kF32Bytes : 0},
-      {"gemm.offsets_f32", op.integer() ? r * gc * kF32Bytes : 0},
-      {"gemm.ysum", op.integer() && kc < op.k ? mb * r * kF32Bytes : 0},
-      {"gemm.x_tmp", op.integer() ? x_rows * op.k * kF32Bytes : 0},
-      {"gemm.xq", op.m * op.k * static_cast<std::uint64_t>(op.xq_bytes)},
-      {"gemm.x_scale", act},
-      {"gemm.x_inv", act},
-      {"gemm.x_sum", op.integer() ? op.m * op.groups * kF32Bytes : 0},
-  };
+  auto at = [&](Scratch id) -> std::uint64_t& { return s.scratch[static_cast<std::size_t>(id)]; };
+  at(Scratch::kUnpack) = op.unpack ? unpack_scratch_bytes(op.spec.format, r, kc) : 0;
+  at(Scratch::kScalesF32) = op.integer() ? r * gc * kF32Bytes : 0;
+  at(Scratch::kOffsetsF32) = op.integer() ? r * gc * kF32Bytes : 0;
+  at(Scratch::kYsum) = op.integer() && kc < op.k ? mb * r * kF32Bytes : 0;
+  at(Scratch::kXTmp) = op.integer() ? x_rows * op.k * kF32Bytes : 0;
+  at(Scratch::kXq) = op.m * op.k * static_cast<std::uint64_t>(op.xq_bytes);
+  at(Scratch::kXScale) = act;
+  at(Scratch::kXInv) = act;
+  at(Scratch::kXSum) = op.integer() ? op.m * op.groups * kF32Bytes : 0;
+  return s;
 }
 
 // SRAM of the program once the shared buffers have grown to `needs`.
-std::uint64_t sram_with(const ProgramBuilder& b, const std::vector<SharedBuffer>& needs) {
-  std::uint64_t total = b.program().sram_bytes();
-  for (const SharedBuffer& need : needs) {
-    const auto id = b.find_buffer(need.name);
-    const std::uint64_t have = id ? b.program().buffers[*id].bytes : 0;
-    total += need.bytes > have ? need.bytes - have : 0;
+std::uint64_t sram_with(const ProgramBuilder& b, const SharedNeeds& needs) {
+  const Program& p = b.program();
+  std::uint64_t total = p.sram_bytes();
+  auto grow = [&](const std::string& name, std::uint64_t bytes) {
+    const auto id = b.find_buffer(name);
+    const std::uint64_t have = id ? p.buffers[*id].bytes : 0;
+    total += bytes > have ? bytes - have : 0;
+  };
+  for (int s = 0; s < kSlots; ++s) {
+    grow(slot_name("gemm.packed", s), needs.packed);
+    grow(slot_name("gemm.scales", s), needs.meta);
+    grow(slot_name("gemm.offsets", s), needs.meta);
+    grow(slot_name("gemm.codes", s), needs.codes);
+    grow(slot_name("gemm.part", s), needs.part);
+  }
+  for (int i = 0; i < kScratchCount; ++i) {
+    grow(kScratchNames[static_cast<std::size_t>(i)], needs.scratch[static_cast<std::size_t>(i)]);
   }
   return total;
 }
 
-// Picks the largest k chunk, then the largest m block, whose buffers fit in SRAM.
+// Strip boundaries for strips of up to `per_strip` column tiles: the body split evenly, then a
+// last strip of one tile (the ramp-down: after the last weights land, only one tile's unpack,
+// matmul and epilogue remain). One strip when all of N fits in one.
+std::vector<std::uint64_t> strip_bounds(std::uint64_t n, std::uint64_t cols,
+                                        std::uint64_t per_strip) {
+  const std::uint64_t tiles = ceil_div(n, cols);
+  std::vector<std::uint64_t> begin{0};
+  if (tiles <= per_strip) {
+    begin.push_back(n);
+    return begin;
+  }
+  const std::uint64_t body = tiles - 1;
+  const std::uint64_t strips = ceil_div(body, per_strip);
+  for (std::uint64_t s = 0; s < strips; ++s) {
+    const std::uint64_t t = body / strips + (s < body % strips ? 1 : 0);
+    begin.push_back(begin.back() + t * cols);
+  }
+  begin.push_back(n);
+  return begin;
+}
+
+void set_strips(OpPlan& op, std::vector<std::uint64_t> bounds) {
+  op.plan.strips = bounds.size() - 1;
+  op.plan.strip_rows = 0;
+  for (std::uint64_t s = 0; s < op.plan.strips; ++s) {
+    op.plan.strip_rows = std::max(op.plan.strip_rows, bounds[s + 1] - bounds[s]);
+  }
+  op.plan.strip_begin = std::move(bounds);
+}
+
+void set_chunks(OpPlan& op, std::uint64_t kc, std::uint64_t mb) {
+  op.plan.k_chunk = kc;
+  op.plan.k_chunks = ceil_div(op.k, kc);
+  op.plan.m_block = mb;
+  op.plan.m_blocks = ceil_div(op.m, mb);
+}
+
+// Strips as wide as spec.strip_target_bytes (whole column tiles) with all of k and m in one tile,
+// narrowed until they fit the wide-strip share of SRAM; false when not even two tiles fit.
+bool choose_wide_strips(const ProgramBuilder& b, OpPlan& op, const HwConfig& hw) {
+  const auto cols = static_cast<std::uint64_t>(hw.mxm.cols);
+  const std::uint64_t tiles = ceil_div(op.n, cols);
+  const std::uint64_t tile_bytes = std::max<std::uint64_t>(1, std::min(op.n, cols) * op.row_bytes);
+  const std::uint64_t widest = std::min(tiles, ceil_div(op.spec.strip_target_bytes, tile_bytes));
+  const std::uint64_t budget = hw.sram.capacity.count / kPercent * kWideStripSramPercent;
+  for (std::uint64_t per_strip = widest; per_strip >= 2; --per_strip) {
+    std::vector<std::uint64_t> bounds = strip_bounds(op.n, cols, per_strip);
+    std::uint64_t rows = 0;
+    for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+      rows = std::max(rows, bounds[s + 1] - bounds[s]);
+    }
+    if (sram_with(b, shared_needs(op, rows, op.k, op.m)) <= budget) {
+      set_strips(op, std::move(bounds));
+      set_chunks(op, op.k, op.m);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Picks wide strips when they fit, else one-tile strips with the largest k chunk, then the
+// largest m block, whose buffers fit in SRAM.
 void choose_tiling(const ProgramBuilder& b, OpPlan& op, const HwConfig& hw) {
+  if (choose_wide_strips(b, op, hw)) return;
+  const auto cols = static_cast<std::uint64_t>(hw.mxm.cols);
+  set_strips(op, strip_bounds(op.n, cols, 1));
+  const std::uint64_t r = op.plan.strip_rows;
   const std::uint64_t capacity = hw.sram.capacity.count;
-  const std::uint64_t quanta = (op.k + op.quantum - 1) / op.quantum;
+  const std::uint64_t quanta = ceil_div(op.k, op.quantum);
   for (std::uint64_t blocks = 1;; blocks *= 2) {
-    const std::uint64_t mb = (op.m + blocks - 1) / blocks;
+    const std::uint64_t mb = ceil_div(op.m, blocks);
     for (std::uint64_t q = quanta; q >= 1; --q) {
       const std::uint64_t kc = std::min(op.k, q * op.quantum);
-      if (sram_with(b, shared_needs(op, kc, mb)) <= capacity) {
-        op.plan.k_chunk = kc;
-        op.plan.k_chunks = (op.k + kc - 1) / kc;
-        op.plan.m_block = mb;
-        op.plan.m_blocks = (op.m + mb - 1) / mb;
+      if (sram_with(b, shared_needs(op, r, kc, mb)) <= capacity) {
+        set_chunks(op, kc, mb);
         return;
       }
     }
     if (mb == 1) break;
   }
-  const std::uint64_t least = sram_with(b, shared_needs(op, std::min(op.k, op.quantum), 1));
+  const std::uint64_t least = sram_with(b, shared_needs(op, r, std::min(op.k, op.quantum), 1));
   throw SimulationError(fmt::format(
       "GEMM {} (m={} k={} n={}, {}, weights {}): does not fit in SRAM: it needs {} bytes even "
       "with k in chunks of {} and one activation row per matmul ({} of them already declared "
@@ -243,8 +351,6 @@ OpPlan make_plan(ProgramBuilder& b, const GemmSpec& spec, const HwConfig& hw, co
           ? 1
           : std::lcm<std::uint64_t>(
                 op.group, static_cast<std::uint64_t>(unpack_block(spec.format).weights_per_block));
-  op.plan.strip_rows = std::min<std::uint64_t>(op.n, static_cast<std::uint64_t>(hw.mxm.cols));
-  op.plan.strips = (op.n + op.plan.strip_rows - 1) / op.plan.strip_rows;
   op.plan.groups = op.groups;
 
   op.weights.resident = hw.weights == WeightPlacement::kResident;
@@ -275,29 +381,21 @@ void declare_ring(ProgramBuilder& b, Ring& ring, const char* sem_name, const cha
   ring.declared = true;
 }
 
-std::uint64_t need_of(const std::vector<SharedBuffer>& needs, std::string_view name) {
-  for (const SharedBuffer& s : needs) {
-    if (name == s.name) return s.bytes;
-  }
-  return 0;
-}
-
-// Grows the shared buffers to this GEMM's needs and declares the semaphores on first use.
+// Grows the shared buffers to this GEMM's needs, remembers their ids, and declares the
+// semaphores on first use.
 void declare_shared(ProgramBuilder& b, GemmRing& ring, const OpPlan& op) {
-  const std::vector<SharedBuffer> needs = shared_needs(op, op.plan.k_chunk, op.plan.m_block);
-  if (!op.weights.resident) {
-    declare_ring(b, ring.packed, "gemm.packed", "gemm.packed", need_of(needs, "gemm.packed0"));
-  }
+  const SharedNeeds needs = shared_needs(op, op.plan.strip_rows, op.plan.k_chunk, op.plan.m_block);
+  if (!op.weights.resident)
+    declare_ring(b, ring.packed, "gemm.packed", "gemm.packed", needs.packed);
   if (op.integer() && !op.weights.resident) {
-    declare_ring(b, ring.meta, "gemm.meta", "gemm.scales", need_of(needs, "gemm.scales0"),
-                 "gemm.offsets", need_of(needs, "gemm.offsets0"));
+    declare_ring(b, ring.meta, "gemm.meta", "gemm.scales", needs.meta, "gemm.offsets", needs.meta);
   }
-  if (op.unpack) {
-    declare_ring(b, ring.codes, "gemm.codes", "gemm.codes", need_of(needs, "gemm.codes0"));
-  }
-  declare_ring(b, ring.part, "gemm.part", "gemm.part", need_of(needs, "gemm.part0"));
-  for (const SharedBuffer& s : needs) {
-    if (!s.ring_slot && s.bytes > 0) b.scratch_buffer(s.name, s.bytes);
+  if (op.unpack) declare_ring(b, ring.codes, "gemm.codes", "gemm.codes", needs.codes);
+  declare_ring(b, ring.part, "gemm.part", "gemm.part", needs.part);
+  for (int i = 0; i < kScratchCount; ++i) {
+    const auto s = static_cast<std::size_t>(i);
+    if (needs.scratch[s] > 0)
+      ring.scratch[s] = b.scratch_buffer(kScratchNames[s], needs.scratch[s]);
   }
   if (!ring.have_xq_ready) {
     ring.xq_ready = b.add_semaphore("gemm.xq_ready", 0);
@@ -308,13 +406,14 @@ void declare_shared(ProgramBuilder& b, GemmRing& ring, const OpPlan& op) {
 std::vector<Tile> make_tiles(const OpPlan& op, GemmRing& ring) {
   std::vector<Tile> tiles;
   const GemmPlan& p = op.plan;
+  tiles.reserve(p.strips * p.k_chunks);
   for (std::uint64_t s = 0; s < p.strips; ++s) {
     for (std::uint64_t c = 0; c < p.k_chunks; ++c) {
       Tile t;
       t.strip = s;
       t.chunk = c;
-      t.n0 = s * p.strip_rows;
-      t.rows = std::min(p.strip_rows, op.n - t.n0);
+      t.n0 = p.strip_first_row(s);
+      t.rows = p.strip_row_count(s);
       t.k0 = c * p.k_chunk;
       t.kc = std::min(p.k_chunk, op.k - t.k0);
       t.g0 = op.fp16 ? 0 : t.k0 / op.group;
@@ -324,22 +423,13 @@ std::vector<Tile> make_tiles(const OpPlan& op, GemmRing& ring) {
       if (!op.weights.resident) t.packed = ring.packed.next();
       if (op.integer() && !op.weights.resident) t.meta = ring.meta.next();
       if (op.unpack) t.codes = ring.codes.next();
-      for (std::uint64_t j = 0; j < p.m_blocks; ++j) t.parts.push_back(ring.part.next());
+      t.part_base = ring.part.count;
+      ring.part.count += p.m_blocks;
       t.first = tiles.empty();
-      tiles.push_back(std::move(t));
+      tiles.push_back(t);
     }
   }
   return tiles;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared buffer ids (declared by declare_shared)
-// ---------------------------------------------------------------------------------------------
-
-std::uint32_t shared(const ProgramBuilder& b, std::string_view name) {
-  const auto id = b.find_buffer(name);
-  if (!id) throw SimulationError(fmt::format("internal: shared buffer {} missing", name));
-  return *id;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,39 +463,49 @@ View x_rows(const GemmIo& io, std::uint64_t r0) {
               io.x.row_stride};
 }
 
-void emit_group_sums(ProgramBuilder& b, const OpPlan& op) {
-  const std::uint32_t xsum = shared(b, "gemm.x_sum");
+// xsum[m][g] = x[m][gG] + x[m][gG + 1] + ... in k order: one RSUM over every (row, group) when X
+// is contiguous and k a multiple of G, else a loop over rows or over groups (the fewer), plus one
+// RSUM for the short last group.
+void emit_group_sums(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op) {
+  const std::uint32_t xsum = ring.id(Scratch::kXSum);
   const auto g = static_cast<std::int64_t>(op.group);
   const std::uint64_t full = op.k / op.group;
   const std::uint64_t tail = op.k % op.group;
-  if (tail == 0 && op.io.x.row_stride == static_cast<std::int64_t>(op.k) * kF32Bytes) {
-    b.reduce(Opcode::kRsum, ElemType::kF32, View{xsum, 0, kF32Bytes, 0},
+  const ElemType f32 = ElemType::kF32;
+  const std::int64_t x_row = op.io.x.row_stride;
+  if (tail == 0 && x_row == static_cast<std::int64_t>(op.k) * kF32Bytes) {
+    b.reduce(Opcode::kRsum, f32, View{xsum, 0, kF32Bytes, 0},
              View{op.io.x.space, op.io.x.offset, kF32Bytes, g * kF32Bytes},
              Shape{op.m * op.groups, op.group});
     return;
   }
-  for (std::uint64_t m = 0; m < op.m; ++m) {
-    const View row = x_rows(op.io, m);
-    const std::uint64_t at = m * op.groups * kF32Bytes;
-    if (full > 0) {
-      b.reduce(Opcode::kRsum, ElemType::kF32, View{xsum, at, kF32Bytes, 0},
+  const auto xsum_row = static_cast<std::int64_t>(op.groups) * kF32Bytes;
+  if (full > 0 && op.m <= full) {
+    for (std::uint64_t m = 0; m < op.m; ++m) {
+      const View row = x_rows(op.io, m);
+      b.reduce(Opcode::kRsum, f32, View{xsum, m * op.groups * kF32Bytes, kF32Bytes, 0},
                View{row.space, row.offset, kF32Bytes, g * kF32Bytes}, Shape{full, op.group});
     }
-    if (tail > 0) {
-      b.reduce(Opcode::kRsum, ElemType::kF32, View{xsum, at + full * kF32Bytes, kF32Bytes, 0},
-               View{row.space, row.offset + full * op.group * kF32Bytes, kF32Bytes,
-                    static_cast<std::int64_t>(tail) * kF32Bytes},
-               Shape{1, tail});
+  } else {
+    for (std::uint64_t j = 0; j < full; ++j) {
+      b.reduce(Opcode::kRsum, f32, View{xsum, j * kF32Bytes, xsum_row, 0},
+               View{op.io.x.space, op.io.x.offset + j * op.group * kF32Bytes, kF32Bytes, x_row},
+               Shape{op.m, op.group});
     }
+  }
+  if (tail > 0) {
+    b.reduce(Opcode::kRsum, f32, View{xsum, full * kF32Bytes, xsum_row, 0},
+             View{op.io.x.space, op.io.x.offset + full * op.group * kF32Bytes, kF32Bytes, x_row},
+             Shape{op.m, tail});
   }
 }
 
 // x_scale[m] = max(max_k |x[m][k]| * f32(1/127), 2^-126); xq = CVT.i8.f32(x * (1 / x_scale)).
-void emit_quantize_int8(ProgramBuilder& b, const OpPlan& op) {
-  const std::uint32_t tmp = shared(b, "gemm.x_tmp");
-  const std::uint32_t xs = shared(b, "gemm.x_scale");
-  const std::uint32_t inv = shared(b, "gemm.x_inv");
-  const std::uint32_t xq = shared(b, "gemm.xq");
+void emit_quantize_int8(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op) {
+  const std::uint32_t tmp = ring.id(Scratch::kXTmp);
+  const std::uint32_t xs = ring.id(Scratch::kXScale);
+  const std::uint32_t inv = ring.id(Scratch::kXInv);
+  const std::uint32_t xq = ring.id(Scratch::kXq);
   const std::uint64_t block =
       std::clamp<std::uint64_t>(kPrologueScratchBytes / (op.k * kF32Bytes), 1, op.m);
   const auto k_row = static_cast<std::int64_t>(op.k);
@@ -433,11 +533,11 @@ void emit_prologue(ProgramBuilder& b, GemmRing& ring, const OpPlan& op) {
   if (op.io.x_ready) b.wait(Unit::kVxm, *op.io.x_ready);
   if (op.io.reuse_quantized_x) return;
   if (op.fp16) {
-    const View xq{shared(b, "gemm.xq"), 0, kF16Bytes, static_cast<std::int64_t>(op.k) * kF16Bytes};
+    const View xq{ring.id(Scratch::kXq), 0, kF16Bytes, static_cast<std::int64_t>(op.k) * kF16Bytes};
     b.convert(ElemType::kF16, ElemType::kF32, xq, x_rows(op.io, 0), Shape{op.m, op.k});
   } else {
-    emit_group_sums(b, op);
-    emit_quantize_int8(b, op);
+    emit_group_sums(b, ring, op);
+    emit_quantize_int8(b, ring, op);
   }
   b.notify(Unit::kVxm, ring.xq_ready);
 }
@@ -455,7 +555,8 @@ void emit_tile_unpack(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op,
   u.packed_row_stride = streamed ? t.bytes : op.row_bytes;
   u.codes_buffer = ring.codes.buffer[t.codes];
   u.codes_row_stride = t.kc;
-  if (const auto scratch = b.find_buffer("gemm.unpack_scratch")) u.scratch_buffer = *scratch;
+  const std::uint32_t scratch = ring.scratch[static_cast<std::size_t>(Scratch::kUnpack)];
+  if (scratch != GemmRing::kNone) u.scratch_buffer = scratch;
   emit_unpack(b, op.spec.format, t.rows, t.kc, u);
   if (streamed) b.notify(vxm, ring.packed.free[t.packed]);
   b.notify(vxm, ring.codes.full[t.codes]);
@@ -468,6 +569,8 @@ struct EpilogueTarget {
   bool accumulate = false;
 };
 
+// The tile's scales and offsets [rows][gc] fp16 -> f32, transposed to [gc][rows] so that the
+// epilogue can broadcast them over activation rows.
 void convert_metadata(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const Tile& t) {
   const Unit vxm = Unit::kVxm;
   const bool streamed = !op.weights.resident;
@@ -485,41 +588,45 @@ void convert_metadata(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op,
     offsets = View{*op.weights.offsets, at, kF16Bytes, row};
   }
   const Shape shape{t.rows, t.gc};
+  const auto transposed_col = static_cast<std::int64_t>(t.rows) * kF32Bytes;
   b.convert(ElemType::kF32, ElemType::kF16,
-            View{shared(b, "gemm.scales_f32"), 0, kF32Bytes, gc * kF32Bytes}, scales, shape);
+            View{ring.id(Scratch::kScalesF32), 0, transposed_col, kF32Bytes}, scales, shape);
   b.convert(ElemType::kF32, ElemType::kF16,
-            View{shared(b, "gemm.offsets_f32"), 0, kF32Bytes, gc * kF32Bytes}, offsets, shape);
+            View{ring.id(Scratch::kOffsetsF32), 0, transposed_col, kF32Bytes}, offsets, shape);
   if (streamed) b.notify(vxm, ring.meta.free[t.meta]);
 }
 
 // Views of one m block's partials P[mb][gc][rows] (f32 after the first CVT) and of what the
-// epilogue combines them with. Loops run over m rows or over groups, whichever is fewer.
+// epilogue combines them with (scales and offsets transposed to [gc][rows]). The ops that mix
+// an activation-row quantity with a group quantity loop over m rows or over groups, whichever
+// is fewer.
 struct EpilogueViews {
   std::uint32_t part = 0, scales = 0, offsets = 0, xsum = 0;
   std::uint64_t rows = 0, gc = 0, mb = 0, m0 = 0, g0 = 0, all_groups = 0;
   bool per_row = true;
 
   std::uint64_t loops() const { return per_row ? mb : gc; }
-  std::uint64_t row_bytes() const { return rows * kF32Bytes; }
-  std::uint64_t plane() const { return gc * row_bytes(); }  // one activation row of partials
-  std::int64_t s(std::uint64_t bytes) const { return static_cast<std::int64_t>(bytes); }
+  std::int64_t row_bytes() const { return static_cast<std::int64_t>(rows) * kF32Bytes; }
+  std::int64_t plane() const { return static_cast<std::int64_t>(gc) * row_bytes(); }
+  std::uint64_t u(std::int64_t bytes) const { return static_cast<std::uint64_t>(bytes); }
   Shape shape() const { return per_row ? Shape{gc, rows} : Shape{mb, rows}; }
+  // All of P as [mb][gc * rows].
+  View all() const { return View{part, 0, kF32Bytes, plane()}; }
   // P[m = i] as [gc][rows], or P[., g = i, .] as [mb][rows].
   View p(std::uint64_t i) const {
-    return per_row ? View{part, i * plane(), kF32Bytes, s(row_bytes())}
-                   : View{part, i * row_bytes(), kF32Bytes, s(plane())};
+    return per_row ? View{part, i * u(plane()), kF32Bytes, row_bytes()}
+                   : View{part, i * u(row_bytes()), kF32Bytes, plane()};
   }
-  // scales / offsets [rows][gc], transposed to match p(i).
+  // Transposed metadata [gc][rows] matching p(i) (broadcast over m rows when per group).
   View metadata(std::uint32_t space, std::uint64_t i) const {
-    const std::int64_t per_row_of_n = s(gc * kF32Bytes);
-    return per_row ? View{space, 0, per_row_of_n, kF32Bytes}
-                   : View{space, i * kF32Bytes, per_row_of_n, 0};
+    return per_row ? View{space, 0, kF32Bytes, row_bytes()}
+                   : View{space, i * u(row_bytes()), kF32Bytes, 0};
   }
-  // xsum[m0 + m][g0 + g] broadcast along n.
+  // xsum[m0 + m][g0 + g] broadcast along n, matching p(i).
   View group_sum(std::uint64_t i) const {
-    return per_row
-               ? View{xsum, ((m0 + i) * all_groups + g0) * kF32Bytes, 0, kF32Bytes}
-               : View{xsum, (m0 * all_groups + g0 + i) * kF32Bytes, 0, s(all_groups * kF32Bytes)};
+    const auto all_row = static_cast<std::int64_t>(all_groups) * kF32Bytes;
+    return per_row ? View{xsum, ((m0 + i) * all_groups + g0) * kF32Bytes, 0, kF32Bytes}
+                   : View{xsum, (m0 * all_groups + g0 + i) * kF32Bytes, 0, all_row};
   }
 };
 
@@ -530,7 +637,7 @@ void sum_groups(ProgramBuilder& b, const EpilogueViews& v, const View& sink) {
     for (std::uint64_t i = 0; i < v.mb; ++i) {
       const View dst{sink.space, sink.offset + i * static_cast<std::uint64_t>(sink.row_stride),
                      kF32Bytes, 0};
-      const View groups{v.part, i * v.plane(), v.s(v.row_bytes()), kF32Bytes};  // [n][g]
+      const View groups{v.part, i * v.u(v.plane()), v.row_bytes(), kF32Bytes};  // [n][g]
       b.reduce(Opcode::kRsum, f32, dst, groups, Shape{v.rows, v.gc});
     }
     return;
@@ -542,13 +649,14 @@ void sum_groups(ProgramBuilder& b, const EpilogueViews& v, const View& sink) {
 }
 
 // y[m][n] (+)= sum_g (P[m][g][n] * scale[n][g] * x_scale[m] + offset[n][g] * xsum[m][g]).
-void emit_integer_epilogue(ProgramBuilder& b, const OpPlan& op, const Tile& t, std::uint32_t part,
-                           std::uint64_t m0, std::uint64_t mb, const EpilogueTarget& target) {
+void emit_integer_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const Tile& t,
+                           std::uint32_t part, std::uint64_t m0, std::uint64_t mb,
+                           const EpilogueTarget& target) {
   EpilogueViews v;
   v.part = part;
-  v.scales = shared(b, "gemm.scales_f32");
-  v.offsets = shared(b, "gemm.offsets_f32");
-  v.xsum = shared(b, "gemm.x_sum");
+  v.scales = ring.id(Scratch::kScalesF32);
+  v.offsets = ring.id(Scratch::kOffsetsF32);
+  v.xsum = ring.id(Scratch::kXSum);
   v.rows = t.rows;
   v.gc = t.gc;
   v.mb = mb;
@@ -557,14 +665,13 @@ void emit_integer_epilogue(ProgramBuilder& b, const OpPlan& op, const Tile& t, s
   v.all_groups = op.groups;
   v.per_row = mb <= t.gc;
   const ElemType f32 = ElemType::kF32;
-  const View flat{part, 0, kF32Bytes, v.s(v.row_bytes())};
+  const Shape everything{mb, t.gc * t.rows};
+  const View flat{part, 0, kF32Bytes, v.row_bytes()};
   b.convert(f32, ElemType::kI32, flat, flat, Shape{mb * t.gc, t.rows});
-  for (std::uint64_t i = 0; i < v.loops(); ++i) {
-    b.vector(Opcode::kMul, f32, v.p(i), v.p(i), v.metadata(v.scales, i), v.shape());
-  }
-  const View all{part, 0, kF32Bytes, v.s(v.plane())};
-  const View x_scale{shared(b, "gemm.x_scale"), m0 * kF32Bytes, 0, kF32Bytes};
-  b.vector(Opcode::kMul, f32, all, all, x_scale, Shape{mb, t.gc * t.rows});
+  // scale[n][g] as [gc * rows], the same for every activation row.
+  b.vector(Opcode::kMul, f32, v.all(), v.all(), View{v.scales, 0, kF32Bytes, 0}, everything);
+  const View x_scale{ring.id(Scratch::kXScale), m0 * kF32Bytes, 0, kF32Bytes};
+  b.vector(Opcode::kMul, f32, v.all(), v.all(), x_scale, everything);
   for (std::uint64_t i = 0; i < v.loops(); ++i) {
     b.vector(Opcode::kMad, f32, v.p(i), v.metadata(v.offsets, i), v.group_sum(i), v.shape());
   }
@@ -579,7 +686,7 @@ void emit_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, co
   const Unit vxm = Unit::kVxm;
   const auto y_row = static_cast<std::uint64_t>(op.io.y.row_stride);
   for (std::uint64_t j = 0; j < op.plan.m_blocks; ++j) {
-    const int slot = t.parts[j];
+    const int slot = t.part(j);
     const std::uint32_t part = ring.part.buffer[slot];
     const std::uint64_t m0 = j * op.plan.m_block;
     const std::uint64_t mb = std::min(op.plan.m_block, op.m - m0);
@@ -591,10 +698,10 @@ void emit_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, co
     target.accumulate = t.chunk > 0;
     if (op.integer()) {
       if (target.accumulate) {
-        target.ysum = View{shared(b, "gemm.ysum"), 0, kF32Bytes,
+        target.ysum = View{ring.id(Scratch::kYsum), 0, kF32Bytes,
                            static_cast<std::int64_t>(t.rows) * kF32Bytes};
       }
-      emit_integer_epilogue(b, op, t, part, m0, mb, target);
+      emit_integer_epilogue(b, ring, op, t, part, m0, mb, target);
     } else {
       const View p{part, 0, kF32Bytes, static_cast<std::int64_t>(t.rows) * kF32Bytes};
       if (target.accumulate) {
@@ -653,10 +760,10 @@ void emit_matmuls(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, con
   }
   if (t.first && !op.io.reuse_quantized_x) b.wait(mxm, ring.xq_ready);
   const View w = weight_view(ring, op, t);
-  const std::uint32_t xq = shared(b, "gemm.xq");
+  const std::uint32_t xq = ring.id(Scratch::kXq);
   const ElemType mode = op.fp16 ? ElemType::kF16 : ElemType::kI8;
   for (std::uint64_t j = 0; j < op.plan.m_blocks; ++j) {
-    const int slot = t.parts[j];
+    const int slot = t.part(j);
     const std::uint64_t m0 = j * op.plan.m_block;
     const std::uint64_t mb = std::min(op.plan.m_block, op.m - m0);
     const View x{xq, (m0 * op.k + t.k0) * static_cast<std::uint64_t>(op.xq_bytes), op.xq_bytes,

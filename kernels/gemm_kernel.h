@@ -1,17 +1,20 @@
 // GEMM/GEMV kernel generator Y[M,N] = X[M,K] . W[N,K]^T for every weight format: strips of
-// mxm.cols weight rows flow through a double-buffered ring (MEM load, VXM unpack, MXM matmul,
-// VXM scale/offset epilogue) shared by every GEMM emitted into one program.
+// whole MXM column tiles of weight rows flow through a double-buffered ring (MEM load, VXM unpack,
+// MXM matmul, VXM scale/offset epilogue) shared by every GEMM emitted into one program.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kernels/format.h"
 #include "kernels/hw.h"
 #include "kernels/program_builder.h"
 
 namespace lpusim {
+
+inline constexpr std::uint64_t kDefaultStripTargetBytes = 8u << 20;
 
 struct GemmSpec {
   std::string name;  // tag and prefix of the GEMM's own declarations, e.g. "layer3.mlp.down"
@@ -20,6 +23,10 @@ struct GemmSpec {
   std::uint64_t n = 0;
   WeightFormat format;
   int group_size = kDefaultGroupSize;  // kPerChannel: one group of k
+  // Packed weight bytes a strip aims for, in whole MXM column tiles (at least one: 0 means one
+  // tile per strip; narrower when SRAM is short). Wider strips spread a strip's fixed
+  // instructions (unpack sequence, epilogue, semaphores) over more weights.
+  std::uint64_t strip_target_bytes = kDefaultStripTargetBytes;
 };
 
 // Where a GEMM finds X and puts Y on chip. X is f32 [m][k], Y is f32 [m][n]; both views are in
@@ -43,15 +50,24 @@ struct GemmWeights {
   std::optional<std::uint32_t> offsets;
 };
 
-// The tiling emit_gemm chose.
+// The tiling emit_gemm chose. N is cut into strips of whole MXM column tiles (mxm.cols rows; the
+// last tile of N may be shorter): wide strips in the body, a one-tile strip at the end (so
+// little work is left once the last weights land). Strip s covers weight rows
+// [strip_begin[s], strip_begin[s + 1]).
 struct GemmPlan {
-  std::uint64_t strip_rows = 0;  // weight rows per strip (mxm.cols, or n when smaller)
+  std::uint64_t strip_rows = 0;  // weight rows of the widest strip (a multiple of mxm.cols, or n)
   std::uint64_t strips = 0;
-  std::uint64_t k_chunk = 0;  // k per tile (k itself unless SRAM forced chunks)
+  std::vector<std::uint64_t> strip_begin;  // strips + 1 entries: first row of each strip, then n
+  std::uint64_t k_chunk = 0;               // k per tile (k itself unless SRAM forced chunks)
   std::uint64_t k_chunks = 0;
   std::uint64_t m_block = 0;  // activation rows per MATMUL (m unless SRAM forced blocks)
   std::uint64_t m_blocks = 0;
   std::uint64_t groups = 0;  // scale/offset groups per weight row
+
+  std::uint64_t strip_first_row(std::uint64_t strip) const { return strip_begin[strip]; }
+  std::uint64_t strip_row_count(std::uint64_t strip) const {
+    return strip_begin[strip + 1] - strip_begin[strip];
+  }
 };
 
 struct GemmEmitted {

@@ -6,11 +6,17 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <unordered_set>
+#include <utility>
 
 #include "kernels/error.h"
 
 namespace lpusim {
+
+static_assert(sizeof(View) == 16, "View: space and offset share a word, strides are 32-bit");
+static_assert(sizeof(Instruction) == 96, "Instruction: keep programs of millions of them small");
+
 namespace {
 
 constexpr int kBitsPerByte = 8;
@@ -47,8 +53,8 @@ OperandShape matmul_shape(const Instruction& inst, Operand operand) {
   return {};
 }
 
-OperandShape vector_shape(const Instruction& inst, Operand operand) {
-  const std::uint32_t ops = opcode_info(inst.opcode).operands;
+OperandShape vector_shape(const Instruction& inst, const OpcodeInfo& info, Operand operand) {
+  const std::uint32_t ops = info.operands;
   switch (operand) {
     case Operand::kDst:
       if (is_reduction(inst.opcode)) return shape_of(false, 1, inst.n0, elem_bytes(inst.type));
@@ -64,139 +70,179 @@ OperandShape vector_shape(const Instruction& inst, Operand operand) {
   return {};
 }
 
-// ---- checks; each returns what is wrong or "" ----
+OperandShape shape_of_operand(const Instruction& inst, const OpcodeInfo& info, Operand operand) {
+  switch (info.cost) {
+    case CostClass::kDispatch:
+      return {};
+    case CostClass::kTransfer:
+      return transfer_shape(inst, operand);
+    case CostClass::kMatmul:
+      return matmul_shape(inst, operand);
+    case CostClass::kVectorAlu:
+    case CostClass::kTranscendental:
+      return vector_shape(inst, info, operand);
+  }
+  return {};
+}
 
-std::string check_types(const Instruction& inst) {
-  const TypeRule rule = opcode_info(inst.opcode).types;
+// ---- checks; each returns false on the first problem, which it describes into `why` ----
+
+// Where a check puts what is wrong. Validating a large program only asks whether it is valid
+// (why_ null: nothing is formatted); the message is formatted when someone wants to read it.
+class Why {
+ public:
+  explicit Why(std::string* text) : text_(text) {}
+  bool fail(const char* message) {
+    if (text_) *text_ = message;
+    return false;
+  }
+  template <typename... Args>
+  bool fail(fmt::format_string<Args...> format, Args&&... args) {
+    if (text_) *text_ = fmt::format(format, std::forward<Args>(args)...);
+    return false;
+  }
+
+ private:
+  std::string* text_;
+};
+
+bool check_types(const Instruction& inst, const OpcodeInfo& info, Why& why) {
+  const TypeRule rule = info.types;
   const bool has_type = inst.type != ElemType::kNone;
   const bool has_src = inst.src_type != ElemType::kNone;
   if (rule != TypeRule::kConvert && has_src) {
-    return "takes one type suffix, got a second (only CVT converts between two types)";
+    return why.fail("takes one type suffix, got a second (only CVT converts between two types)");
   }
   switch (rule) {
     case TypeRule::kNone:
-      return has_type ? "takes no type suffix" : "";
+      return !has_type || why.fail("takes no type suffix");
     case TypeRule::kNumeric:
-      return has_type ? "" : "expected a type suffix, e.g. .f32";
+      return has_type || why.fail("expected a type suffix, e.g. .f32");
     case TypeRule::kInteger:
-      return is_integer(inst.type) ? "" : "expected an integer type (i8 u8 i16 u16 i32 u32)";
+      return is_integer(inst.type) || why.fail("expected an integer type (i8 u8 i16 u16 i32 u32)");
     case TypeRule::kFloat:
-      return is_float(inst.type) ? "" : "expected a float type (f16 f32)";
+      return is_float(inst.type) || why.fail("expected a float type (f16 f32)");
     case TypeRule::kConvert:
-      return has_type && has_src ? ""
-                                 : "expected two type suffixes, destination then source: "
-                                   "CVT.f32.i32";
+      return (has_type && has_src) ||
+             why.fail("expected two type suffixes, destination then source: CVT.f32.i32");
     case TypeRule::kMatmul:
-      return inst.type == ElemType::kI8 || inst.type == ElemType::kF16
-                 ? ""
-                 : "expected .i8 (int32 partials) or .f16 (f32 partials)";
+      return inst.type == ElemType::kI8 || inst.type == ElemType::kF16 ||
+             why.fail("expected .i8 (int32 partials) or .f16 (f32 partials)");
   }
-  return "";
+  return true;
 }
 
-std::string check_immediate(const Instruction& inst) {
-  const bool takes_b = opcode_info(inst.opcode).operands & kOpB;
-  if (!takes_b || !inst.b_is_imm) {
-    return inst.b_is_imm ? "takes no immediate" : "";
-  }
-  if (!std::isfinite(inst.imm)) return fmt::format("imm={}: expected a finite number", inst.imm);
-  if (is_float(inst.type)) return "";
+bool check_immediate(const Instruction& inst, const OpcodeInfo& info, Why& why) {
+  const bool takes_b = info.operands & kOpB;
+  if (!takes_b || !inst.b_is_imm) return !inst.b_is_imm || why.fail("takes no immediate");
+  if (!std::isfinite(inst.imm)) return why.fail("imm={}: expected a finite number", inst.imm);
+  if (is_float(inst.type)) return true;
   const int bits = elem_bytes(inst.type) * kBitsPerByte;
   if (inst.imm != std::floor(inst.imm)) {
-    return fmt::format("imm={}: expected an integer for type {}", inst.imm,
-                       elem_type_name(inst.type));
+    return why.fail("imm={}: expected an integer for type {}", inst.imm, elem_type_name(inst.type));
   }
   if (is_shift(inst.opcode)) {
-    if (inst.imm < 0 || inst.imm >= bits) {
-      return fmt::format("imm={}: expected a shift count in 0..{}", inst.imm, bits - 1);
-    }
-    return "";
+    return (inst.imm >= 0 && inst.imm < bits) ||
+           why.fail("imm={}: expected a shift count in 0..{}", inst.imm, bits - 1);
   }
   const double lo = -std::ldexp(1.0, bits - 1);
   const double hi = std::ldexp(1.0, bits) - 1;
-  if (inst.imm < lo || inst.imm > hi) {
-    return fmt::format("imm={}: expected a {}-bit value in {}..{}", inst.imm, bits, lo, hi);
-  }
-  return "";
+  return (inst.imm >= lo && inst.imm <= hi) ||
+         why.fail("imm={}: expected a {}-bit value in {}..{}", inst.imm, bits, lo, hi);
 }
 
-std::string check_view(const Program& program, const Instruction& inst, Operand operand,
-                       std::string_view key) {
-  const OperandShape shape = operand_shape(inst, operand);
-  if (!shape.used) return "";
+bool check_view(const Program& program, const Instruction& inst, const OpcodeInfo& info,
+                Operand operand, const char* key, Why& why) {
+  const OperandShape shape = shape_of_operand(inst, info, operand);
+  if (!shape.used) return true;
   const View& v = operand == Operand::kDst ? inst.dst : operand == Operand::kA ? inst.a : inst.b;
+  const std::uint64_t space = v.space;
   const std::size_t count = shape.in_region ? program.regions.size() : program.buffers.size();
   const char* kind = shape.in_region ? "region" : "buffer";
-  if (v.space >= count) {
-    return fmt::format("{}: {} #{} is not declared ({} declared)", key, kind, v.space, count);
+  if (space >= count) {
+    return why.fail("{}: {} #{} is not declared ({} declared)", key, kind, space, count);
   }
   const std::string& name =
-      shape.in_region ? program.regions[v.space].name : program.buffers[v.space].name;
+      shape.in_region ? program.regions[space].name : program.buffers[space].name;
   const std::uint64_t size =
-      shape.in_region ? program.regions[v.space].bytes : program.buffers[v.space].bytes;
+      shape.in_region ? program.regions[space].bytes : program.buffers[space].bytes;
   if (v.col_stride < 0 || v.row_stride < 0) {
-    return fmt::format("{}={}: negative strides are not allowed", key, name);
+    return why.fail("{}={}: negative strides are not allowed", key, name);
   }
-  if (shape.rows == 0 || shape.cols == 0) return fmt::format("{}={}: empty shape", key, name);
+  if (shape.rows == 0 || shape.cols == 0) return why.fail("{}={}: empty shape", key, name);
   // 128-bit so that absurd shapes or strides cannot wrap around and pass.
   using Wide = unsigned __int128;
-  const Wide last_wide = Wide{v.offset} +
+  const std::uint64_t offset = v.offset;
+  const Wide last_wide = Wide{offset} +
                          Wide{shape.rows - 1} * static_cast<std::uint64_t>(v.row_stride) +
                          Wide{shape.cols - 1} * static_cast<std::uint64_t>(v.col_stride) +
                          static_cast<std::uint64_t>(shape.elem_bytes);
+  if (last_wide <= Wide{size}) return true;
   const std::uint64_t last =
       last_wide > Wide{UINT64_MAX} ? UINT64_MAX : static_cast<std::uint64_t>(last_wide);
-  if (last > size) {
-    return fmt::format(
-        "{}={}+{}:{}:{} covers {}x{} elements of {} bytes up to byte {}, past the end of {} {} "
-        "({} bytes)",
-        key, name, v.offset, v.col_stride, v.row_stride, shape.rows, shape.cols, shape.elem_bytes,
-        last, kind, name, size);
-  }
-  return "";
+  return why.fail(
+      "{}={}+{}:{}:{} covers {}x{} elements of {} bytes up to byte {}, past the end of {} {} "
+      "({} bytes)",
+      key, name, offset, v.col_stride, v.row_stride, shape.rows, shape.cols, shape.elem_bytes, last,
+      kind, name, size);
 }
 
-std::string check_layout(const Instruction& inst) {
+bool check_layout(const Instruction& inst, const OpcodeInfo& info, Why& why) {
   if (inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore) {
     const View& sram = inst.opcode == Opcode::kLoad ? inst.dst : inst.a;
     const View& memory = inst.opcode == Opcode::kLoad ? inst.a : inst.dst;
     if (sram.col_stride != 1 || sram.row_stride != static_cast<std::int64_t>(inst.bytes)) {
-      return "the SRAM side of a transfer must be contiguous (col stride 1, row stride = bytes)";
+      return why.fail(
+          "the SRAM side of a transfer must be contiguous (col stride 1, row stride = bytes)");
     }
-    if (memory.col_stride != 1) return "the memory side of a transfer must have col stride 1";
-    return "";
+    return memory.col_stride == 1 ||
+           why.fail("the memory side of a transfer must have col stride 1");
   }
-  if (inst.opcode != Opcode::kMatmul) return "";
-  const OperandShape y = operand_shape(inst, Operand::kDst);
-  if (inst.dst.col_stride != y.contiguous_col() || inst.dst.row_stride != y.contiguous_row()) {
-    return "MATMUL dst must be contiguous [m][groups][n]";
-  }
-  return "";
+  if (inst.opcode != Opcode::kMatmul) return true;
+  const OperandShape y = shape_of_operand(inst, info, Operand::kDst);
+  return (inst.dst.col_stride == y.contiguous_col() && inst.dst.row_stride == y.contiguous_row()) ||
+         why.fail("MATMUL dst must be contiguous [m][groups][n]");
 }
 
-std::string check_counts(const Instruction& inst) {
-  const std::uint32_t ops = opcode_info(inst.opcode).operands;
-  if ((ops & kOpCycles) && inst.n0 == 0) return "n: expected at least 1 cycle";
-  if ((ops & kOpShape) && (inst.n0 == 0 || inst.n1 == 0)) return "n: expected a non-empty shape";
+bool check_counts(const Instruction& inst, const OpcodeInfo& info, Why& why) {
+  const std::uint32_t ops = info.operands;
+  if ((ops & kOpCycles) && inst.n0 == 0) return why.fail("n: expected at least 1 cycle");
+  if ((ops & kOpShape) && (inst.n0 == 0 || inst.n1 == 0)) {
+    return why.fail("n: expected a non-empty shape");
+  }
   if ((ops & kOpBytes) && (inst.bytes == 0 || inst.n0 == 0)) {
-    return "bytes and rows: expected at least 1";
+    return why.fail("bytes and rows: expected at least 1");
   }
   if ((ops & kOpMatmul) && (inst.m == 0 || inst.k == 0 || inst.n == 0)) {
-    return "m, k, n: expected at least 1";
+    return why.fail("m, k, n: expected at least 1");
   }
-  return "";
+  return true;
 }
 
-std::string check_names(const Program& program, const Instruction& inst) {
-  const std::uint32_t ops = opcode_info(inst.opcode).operands;
-  if ((ops & kOpSem) && inst.sem >= program.semaphores.size()) {
-    return fmt::format("sem: semaphore #{} is not declared ({} declared)", inst.sem,
-                       program.semaphores.size());
+bool check_names(const Program& program, const Instruction& inst, const OpcodeInfo& info,
+                 Why& why) {
+  if ((info.operands & kOpSem) && inst.sem >= program.semaphores.size()) {
+    return why.fail("sem: semaphore #{} is not declared ({} declared)", inst.sem,
+                    program.semaphores.size());
   }
-  if (inst.tag >= program.tags.size()) {
-    return fmt::format("tag: tag #{} is not declared ({} declared)", inst.tag, program.tags.size());
+  return inst.tag < program.tags.size() ||
+         why.fail("tag: tag #{} is not declared ({} declared)", inst.tag, program.tags.size());
+}
+
+// Every check of one instruction, in order; false at the first problem.
+bool check_all(const Program& program, Unit queue, const Instruction& inst, Why& why) {
+  if (static_cast<int>(inst.opcode) >= kOpcodeCount) return why.fail("unknown opcode");
+  const OpcodeInfo& info = opcode_info(inst.opcode);
+  if (info.unit && *info.unit != queue) {
+    return why.fail("{} runs on the {} queue, not on {}", info.mnemonic, unit_name(*info.unit),
+                    unit_name(queue));
   }
-  return "";
+  return check_types(inst, info, why) && check_immediate(inst, info, why) &&
+         check_counts(inst, info, why) && check_names(program, inst, info, why) &&
+         check_layout(inst, info, why) &&
+         check_view(program, inst, info, Operand::kDst, "dst", why) &&
+         check_view(program, inst, info, Operand::kA, "a", why) &&
+         check_view(program, inst, info, Operand::kB, "b", why);
 }
 
 template <typename Decl>
@@ -240,18 +286,22 @@ bool Program::operator==(const Program& o) const {
 }
 
 OperandShape operand_shape(const Instruction& inst, Operand operand) {
-  switch (opcode_info(inst.opcode).cost) {
-    case CostClass::kDispatch:
-      return {};
-    case CostClass::kTransfer:
-      return transfer_shape(inst, operand);
-    case CostClass::kMatmul:
-      return matmul_shape(inst, operand);
-    case CostClass::kVectorAlu:
-    case CostClass::kTranscendental:
-      return vector_shape(inst, operand);
+  return shape_of_operand(inst, opcode_info(inst.opcode), operand);
+}
+
+void View::out_of_range(std::uint64_t space_id, std::uint64_t offset_bytes, std::int64_t col,
+                        std::int64_t row) {
+  if (space_id >= kMaxSpaces) {
+    throw InputError(
+        fmt::format("view of space #{}: at most {} buffers or regions", space_id, kMaxSpaces));
   }
-  return {};
+  if (offset_bytes > kMaxOffset) {
+    throw InputError(
+        fmt::format("view offset {}: expected at most {} bytes", offset_bytes, kMaxOffset));
+  }
+  throw InputError(fmt::format("view strides {}:{}: expected {}..{} bytes", col, row,
+                               std::numeric_limits<std::int32_t>::min(),
+                               std::numeric_limits<std::int32_t>::max()));
 }
 
 std::uint64_t matmul_groups(const Instruction& inst) {
@@ -277,22 +327,10 @@ std::string instruction_name(const Instruction& inst) {
 }
 
 std::string check_instruction(const Program& program, Unit queue, const Instruction& inst) {
-  if (static_cast<int>(inst.opcode) >= kOpcodeCount) return "unknown opcode";
-  const OpcodeInfo& info = opcode_info(inst.opcode);
-  if (info.unit && *info.unit != queue) {
-    return fmt::format("{} runs on the {} queue, not on {}", info.mnemonic, unit_name(*info.unit),
-                       unit_name(queue));
-  }
-  for (const std::string& problem : {check_types(inst), check_immediate(inst), check_counts(inst),
-                                     check_names(program, inst), check_layout(inst)}) {
-    if (!problem.empty()) return problem;
-  }
-  for (const auto& [operand, key] : {std::pair{Operand::kDst, "dst"}, std::pair{Operand::kA, "a"},
-                                     std::pair{Operand::kB, "b"}}) {
-    std::string problem = check_view(program, inst, operand, key);
-    if (!problem.empty()) return problem;
-  }
-  return "";
+  std::string problem;
+  Why why(&problem);
+  check_all(program, queue, inst, why);
+  return problem;
 }
 
 void validate_program(const Program& program) {
@@ -311,12 +349,12 @@ void validate_program(const Program& program) {
   for (int q = 0; q < kUnitCount; ++q) {
     const Unit unit = static_cast<Unit>(q);
     const auto& list = program.queue(unit);
+    Why quiet(nullptr);
     for (std::size_t i = 0; i < list.size(); ++i) {
-      const std::string problem = check_instruction(program, unit, list[i]);
-      if (!problem.empty()) {
-        throw InputError(fmt::format("queue {}, instruction {} ({}): {}", unit_name(unit), i,
-                                     instruction_name(list[i]), problem));
-      }
+      if (check_all(program, unit, list[i], quiet)) continue;
+      throw InputError(fmt::format("queue {}, instruction {} ({}): {}", unit_name(unit), i,
+                                   instruction_name(list[i]),
+                                   check_instruction(program, unit, list[i])));
     }
   }
 }

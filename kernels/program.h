@@ -14,19 +14,44 @@ namespace lpusim {
 
 // A strided 2-D window onto a buffer (VXM, MXM operands) or a region (MEM source/destination).
 // Element (i, j) of an n0 x n1 shape sits at byte offset + i * row_stride + j * col_stride.
+// 16 bytes: the space id and the offset share one 64-bit word (24 + 40 bits), strides are 32-bit;
+// the constructor throws InputError for values that do not fit (kMaxSpaces, kMaxOffset, int32).
 struct View {
-  std::uint32_t space = 0;      // index into Program::buffers (SRAM) or Program::regions (memory)
-  std::uint64_t offset = 0;     // bytes
-  std::int64_t col_stride = 0;  // bytes between elements j and j+1 (0 broadcasts)
-  std::int64_t row_stride = 0;  // bytes between rows i and i+1 (0 broadcasts)
+  static constexpr int kSpaceBits = 24;
+  static constexpr int kOffsetBits = 40;
+  static constexpr std::uint64_t kMaxSpaces = std::uint64_t{1} << kSpaceBits;
+  static constexpr std::uint64_t kMaxOffset = (std::uint64_t{1} << kOffsetBits) - 1;
+
+  std::uint64_t space : kSpaceBits;    // index into Program::buffers (SRAM) or ::regions (memory)
+  std::uint64_t offset : kOffsetBits;  // bytes
+  std::int32_t col_stride = 0;         // bytes between elements j and j+1 (0 broadcasts)
+  std::int32_t row_stride = 0;         // bytes between rows i and i+1 (0 broadcasts)
+
+  View() : space(0), offset(0) {}
+  View(std::uint64_t space_id, std::uint64_t offset_bytes, std::int64_t col, std::int64_t row)
+      : space(space_id),
+        offset(offset_bytes),
+        col_stride(static_cast<std::int32_t>(col)),
+        row_stride(static_cast<std::int32_t>(row)) {
+    if (space_id >= kMaxSpaces || offset_bytes > kMaxOffset || col != col_stride ||
+        row != row_stride) {
+      out_of_range(space_id, offset_bytes, col, row);
+    }
+  }
 
   bool operator==(const View& o) const {
     return space == o.space && offset == o.offset && col_stride == o.col_stride &&
            row_stride == o.row_stride;
   }
   bool operator!=(const View& o) const { return !(*this == o); }
+
+  // Throws InputError naming the value that does not fit.
+  [[noreturn]] static void out_of_range(std::uint64_t space_id, std::uint64_t offset_bytes,
+                                        std::int64_t col, std::int64_t row);
 };
 
+// 96 bytes: counts are 32-bit (a transfer's bytes x rows, a VXM op's n0 x n1 can still exceed
+// 2^32 as a product: use transfer_bytes() / elements()).
 struct Instruction {
   Opcode opcode = Opcode::kNop;
   ElemType type = ElemType::kNone;      // VXM element type; MXM mode (i8 or f16)
@@ -35,17 +60,18 @@ struct Instruction {
   std::uint32_t sem = 0;                // NOTIFY / WAIT: index into Program::semaphores
   std::uint32_t tag = 0;                // index into Program::tags (0: none); e.g.
                                         // "layer12.mlp.down" for traces and breakdowns
+  std::uint32_t n0 = 1;                 // VXM rows; LOAD/STORE rows; NOP cycles
   View dst;                             // VXM dst; LOAD: buffer; STORE: region; MATMUL: y
   View a;                               // VXM a; LOAD: region; STORE: buffer; MATMUL: w
   View b;                               // VXM b; MATMUL: x
   double imm = 0;                       // VXM immediate (integers exact up to 2^53)
-  std::uint64_t n0 = 1;                 // VXM rows; LOAD/STORE rows; NOP cycles
-  std::uint64_t n1 = 1;                 // VXM columns
-  std::uint64_t bytes = 0;              // LOAD/STORE bytes per row
+  std::uint32_t n1 = 1;                 // VXM columns
+  std::uint32_t bytes = 0;              // LOAD/STORE bytes per row
   std::uint32_t m = 0, k = 0, n = 0;    // MATMUL shape: y[m][g][n] = sum x[m][k] w[n][k]
   std::uint32_t kgroup = 0;             // MATMUL: k values per partial sum (0: all of k)
 
-  std::uint64_t elements() const { return n0 * n1; }
+  std::uint64_t elements() const { return std::uint64_t{n0} * n1; }
+  std::uint64_t transfer_bytes() const { return std::uint64_t{bytes} * n0; }  // LOAD/STORE
   bool operator==(const Instruction& o) const;
   bool operator!=(const Instruction& o) const { return !(*this == o); }
 };

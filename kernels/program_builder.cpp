@@ -4,9 +4,46 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "kernels/error.h"
 
 namespace lpusim {
+namespace {
+
+constexpr std::int64_t kPartialBytes = 4;  // MATMUL partial sums: int32 or f32
+
+// Counts of an instruction are 32-bit (program.h); larger ones are an input error.
+std::uint32_t count32(std::uint64_t value, const char* what) {
+  if (value > std::numeric_limits<std::uint32_t>::max()) {
+    throw InputError(fmt::format("{} = {}: expected at most {}", what, value,
+                                 std::numeric_limits<std::uint32_t>::max()));
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
+void set_shape(Instruction& inst, Shape shape) {
+  inst.n0 = count32(shape.n0, "shape rows (n0)");
+  inst.n1 = count32(shape.n1, "shape columns (n1)");
+}
+
+// Sizes of declarations fit the 40-bit offsets of views (program.h).
+void check_size(std::string_view name, std::uint64_t bytes) {
+  if (bytes > View::kMaxOffset) {
+    throw InputError(
+        fmt::format("{}: {} bytes, expected at most {}", name, bytes, View::kMaxOffset));
+  }
+}
+
+// Views name buffers and regions by 24-bit ids (program.h).
+void check_space_count(std::size_t declared, const char* kind) {
+  if (declared >= View::kMaxSpaces) {
+    throw InputError(fmt::format("a program holds at most {} {}", View::kMaxSpaces, kind));
+  }
+}
+
+}  // namespace
 
 View contiguous_view(std::uint32_t space, std::uint64_t offset, ElemType type, std::uint64_t n1) {
   const std::int64_t es = elem_bytes(type);
@@ -28,19 +65,24 @@ std::uint32_t ProgramBuilder::declare(std::unordered_map<std::string, std::uint3
 }
 
 std::optional<std::uint32_t> ProgramBuilder::find(
-    const std::unordered_map<std::string, std::uint32_t>& ids, std::string_view name) {
-  const auto it = ids.find(std::string(name));
+    const std::unordered_map<std::string, std::uint32_t>& ids, std::string_view name) const {
+  key_.assign(name.data(), name.size());  // reuses the key's storage: no allocation per lookup
+  const auto it = ids.find(key_);
   if (it == ids.end()) return std::nullopt;
   return it->second;
 }
 
 std::uint32_t ProgramBuilder::add_buffer(std::string_view name, std::uint64_t bytes) {
+  check_size(name, bytes);
+  check_space_count(program_.buffers.size(), "buffers");
   const std::uint32_t id = declare(buffer_ids_, name, program_.buffers.size(), "buffer");
   program_.buffers.push_back({std::string(name), bytes});
   return id;
 }
 
 std::uint32_t ProgramBuilder::add_region(std::string_view name, std::uint64_t bytes) {
+  check_size(name, bytes);
+  check_space_count(program_.regions.size(), "regions");
   const std::uint32_t id = declare(region_ids_, name, program_.regions.size(), "region");
   program_.regions.push_back({std::string(name), bytes});
   return id;
@@ -75,6 +117,7 @@ std::optional<std::uint32_t> ProgramBuilder::find_tag(std::string_view name) con
 std::uint32_t ProgramBuilder::scratch_buffer(std::string_view name, std::uint64_t bytes) {
   if (const auto id = find_buffer(name)) {
     BufferDecl& decl = program_.buffers[*id];
+    check_size(name, bytes);
     decl.bytes = std::max(decl.bytes, bytes);
     return *id;
   }
@@ -94,7 +137,7 @@ void ProgramBuilder::emit(Unit queue, Instruction inst) {
 void ProgramBuilder::nop(Unit queue, std::uint64_t cycles) {
   Instruction inst;
   inst.opcode = Opcode::kNop;
-  inst.n0 = cycles;
+  inst.n0 = count32(cycles, "NOP cycles");
   emit(queue, inst);
 }
 
@@ -121,16 +164,17 @@ void ProgramBuilder::halt(Unit queue) {
 namespace {
 
 Instruction transfer(Opcode op, std::uint64_t bytes, std::uint64_t rows, std::uint64_t stride) {
+  constexpr std::uint64_t kMaxRow = std::numeric_limits<std::int32_t>::max();  // a row stride
   if (stride == 0) stride = bytes;
-  if (rows > 1 && stride == bytes) {  // contiguous rows: one row, one burst rounding
-    bytes *= rows;
+  if (rows > 1 && stride == bytes && rows <= kMaxRow / std::max<std::uint64_t>(bytes, 1)) {
+    bytes *= rows;  // contiguous rows: one row, one burst rounding
     rows = 1;
   }
   if (rows == 1) stride = bytes;
   Instruction inst;
   inst.opcode = op;
-  inst.bytes = bytes;
-  inst.n0 = rows;
+  inst.bytes = count32(bytes, "transfer bytes");
+  inst.n0 = count32(rows, "transfer rows");
   const View sram{0, 0, 1, static_cast<std::int64_t>(bytes)};
   const View memory{0, 0, 1, static_cast<std::int64_t>(stride)};
   inst.dst = op == Opcode::kLoad ? sram : memory;
@@ -169,8 +213,7 @@ void ProgramBuilder::vector(Opcode op, ElemType type, View dst, View a, View b, 
   inst.dst = dst;
   inst.a = a;
   inst.b = b;
-  inst.n0 = shape.n0;
-  inst.n1 = shape.n1;
+  set_shape(inst, shape);
   emit(Unit::kVxm, inst);
 }
 
@@ -183,8 +226,7 @@ void ProgramBuilder::vector_imm(Opcode op, ElemType type, View dst, View a, doub
   inst.a = a;
   inst.b_is_imm = true;
   inst.imm = imm;
-  inst.n0 = shape.n0;
-  inst.n1 = shape.n1;
+  set_shape(inst, shape);
   emit(Unit::kVxm, inst);
 }
 
@@ -194,8 +236,7 @@ void ProgramBuilder::unary(Opcode op, ElemType type, View dst, View a, Shape sha
   inst.type = type;
   inst.dst = dst;
   inst.a = a;
-  inst.n0 = shape.n0;
-  inst.n1 = shape.n1;
+  set_shape(inst, shape);
   emit(Unit::kVxm, inst);
 }
 
@@ -206,15 +247,15 @@ void ProgramBuilder::convert(ElemType to, ElemType from, View dst, View a, Shape
   inst.src_type = from;
   inst.dst = dst;
   inst.a = a;
-  inst.n0 = shape.n0;
-  inst.n1 = shape.n1;
+  set_shape(inst, shape);
   emit(Unit::kVxm, inst);
 }
 
 void ProgramBuilder::reduce(Opcode op, ElemType type, View dst, View a, Shape shape) {
   // The dst of a reduction is 1 x n0: its row stride is canonical (n0 elements).
-  dst.row_stride = dst.col_stride * static_cast<std::int64_t>(shape.n0);
-  unary(op, type, dst, a, shape);
+  const View canonical{dst.space, dst.offset, dst.col_stride,
+                       std::int64_t{dst.col_stride} * static_cast<std::int64_t>(shape.n0)};
+  unary(op, type, canonical, a, shape);
 }
 
 void ProgramBuilder::matmul(ElemType mode, std::uint32_t y_buffer, std::uint64_t y_offset, View w,
@@ -229,8 +270,8 @@ void ProgramBuilder::matmul(ElemType mode, std::uint32_t y_buffer, std::uint64_t
   inst.kgroup = kgroup;
   inst.a = w;
   inst.b = x;
-  const OperandShape y = operand_shape(inst, Operand::kDst);
-  inst.dst = View{y_buffer, y_offset, y.contiguous_col(), y.contiguous_row()};
+  const std::int64_t y_row = static_cast<std::int64_t>(matmul_groups(inst)) * n * kPartialBytes;
+  inst.dst = View{y_buffer, y_offset, kPartialBytes, y_row};
   emit(Unit::kMxm, inst);
 }
 

@@ -93,6 +93,11 @@ class ProgramBuilder {
 
   const Program& program() const { return program_; }
   std::size_t queue_size(Unit queue) const { return program_.queue(queue).size(); }
+  // Room for `instructions` on `queue` in total (like std::vector::reserve): a caller that knows
+  // a program's size up front spares the queue's copies (and their peak memory) while it grows.
+  void reserve(Unit queue, std::size_t instructions) {
+    program_.queue(queue).reserve(instructions);
+  }
 
   // The extension of type T, created on first use.
   template <typename T>
@@ -112,8 +117,8 @@ class ProgramBuilder {
  private:
   std::uint32_t declare(std::unordered_map<std::string, std::uint32_t>& ids, std::string_view name,
                         std::size_t next_id, const char* kind);
-  static std::optional<std::uint32_t> find(
-      const std::unordered_map<std::string, std::uint32_t>& ids, std::string_view name);
+  std::optional<std::uint32_t> find(const std::unordered_map<std::string, std::uint32_t>& ids,
+                                    std::string_view name) const;
 
   Program program_;
   std::unordered_map<std::string, std::uint32_t> buffer_ids_;
@@ -122,6 +127,7 @@ class ProgramBuilder {
   std::unordered_map<std::string, std::uint32_t> tag_ids_{{"", 0}};
   std::uint32_t tag_ = 0;
   std::vector<std::pair<std::type_index, std::unique_ptr<BuilderExtension>>> extensions_;
+  mutable std::string key_;  // lookup key storage (std::unordered_map needs a std::string)
 };
 
 // Throws SimulationError when the program's buffers need more SRAM than `capacity`.

@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <string>
 
 #include "kernels/hw.h"
 #include "kernels/program.h"
@@ -62,5 +64,21 @@ struct ChipRunResult {
 // does not fit in SRAM.
 ChipRunResult run_on_chip(const Program& program, const HwConfig& hw,
                           const ChipRunOptions& options = {});
+
+// VCD recording of the chip's state through SystemC's sc_trace (docs/TRACES.md): per queue a busy
+// flag and the current opcode (code = opcode + 1, 0 idle), the memory channel's outstanding
+// transfers and whether it carries data, and the values of semaphores 0..kVcdSemaphores-1.
+inline constexpr int kVcdSemaphores = 16;
+struct ChipVcdOptions {
+  std::string path;                 // the file to write; must end in ".vcd"
+  Femtoseconds window_from_fs = 0;  // value changes are recorded in [from, to) of each run
+  Femtoseconds window_to_fs = std::numeric_limits<Femtoseconds>::max();
+};
+// Opens the VCD file. sc_trace must precede sc_start, so this must come before the process's
+// first run_on_chip (SimulationError otherwise); every later run records into the file, its
+// queues then keeping SystemC time in step with their own (slower, same timing results).
+void enable_chip_vcd(const ChipVcdOptions& options);
+// Flushes and closes the VCD file; later runs are not recorded. Does nothing when none is open.
+void close_chip_vcd();
 
 }  // namespace lpusim

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libsystemc-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libbenchmark-dev zlib1g-dev python3
+  python3-matplotlib
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include "sim/commands.h"
 #include "sim/output_file.h"
 #include "sim/step_metrics.h"
+#include "sim/trace_options.h"
 
 namespace lpusim {
 
@@ -17,13 +18,21 @@ struct ExecOptions {
   HwOptions hw;
   std::string program;
   std::string format = "text";
+  TraceOptions trace;
 };
 
 int run_exec(const ExecOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
   const Program program = read_asm(read_text_file(options.program), options.program);
-  const ChipRunResult run = run_on_chip(program, hw);
+  const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
+  ChipRunOptions run_options;
+  if (trace) run_options.observer = trace->begin_run(program, hw, options.program);
+  const ChipRunResult run = run_on_chip(program, hw, run_options);
+  if (trace) {
+    trace->end_run(run);
+    trace->finish();
+  }
   const StepMetrics metrics = compute_step_metrics(run, hw, work_of_program(program));
   nlohmann::json json = step_metrics_json(metrics);
   json["program"] = options.program;
@@ -41,6 +50,7 @@ CommandRunner add_exec_command(CLI::App& app) {
   add_hw_options(*command, options->hw);
   command->add_option("program", options->program, ".lpuasm file")->required();
   add_format_option(*command, options->format);
+  add_trace_options(*command, options->trace);
   return [options] { return run_exec(*options); };
 }
 

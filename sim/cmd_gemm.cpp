@@ -12,6 +12,8 @@
 #include "sim/gemm_functional.h"
 #include "sim/gemm_options.h"
 #include "sim/step_metrics.h"
+#include "sim/trace_options.h"
+#include "traces/observer_list.h"
 
 namespace lpusim {
 
@@ -26,6 +28,7 @@ struct GemmCommandOptions {
   std::string tensor;     // the tensor of `weights` to multiply by
   std::string reference;  // the unquantized file, for the error against X W^T
   std::string format = "text";
+  TraceOptions trace;
 };
 
 nlohmann::json functional_json(const GemmFunctionalResult& f) {
@@ -67,12 +70,19 @@ std::optional<GemmData> functional_data(const GemmCommandOptions& options) {
   return synthetic_gemm_data(options.gemm.spec(), options.seed);
 }
 
+// "gemm 1x4096x4096 q3.5", naming the run in traces and reports.
+std::string gemm_label(const GemmSpec& spec) {
+  return "gemm " + std::to_string(spec.m) + "x" + std::to_string(spec.k) + "x" +
+         std::to_string(spec.n) + " " + spec.format.name;
+}
+
 int run_gemm(const GemmCommandOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
   std::optional<GemmData> data = functional_data(options);
   const GemmSpec spec = data ? data->spec() : options.gemm.spec();
   const GemmKernel kernel = build_gemm_program(spec, hw);
+  const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
 
   std::optional<FunctionalState> state;
   std::optional<GemmFunctionalCheck> check;
@@ -85,7 +95,14 @@ int run_gemm(const GemmCommandOptions& options) {
     run_options.functional = &*state;
     run_options.observer = &*check;
   }
+  ObserverList observers({run_options.observer});
+  if (trace) observers.add(trace->begin_run(kernel.program, hw, gemm_label(spec)));
+  run_options.observer = observers.get();
   const ChipRunResult run = run_on_chip(kernel.program, hw, run_options);
+  if (trace) {
+    trace->end_run(run);
+    trace->finish();
+  }
   StepWork work = work_of_program(kernel.program);
   work.tokens = spec.m;
   const StepMetrics metrics = compute_step_metrics(run, hw, work);
@@ -128,6 +145,7 @@ CommandRunner add_gemm_command(CLI::App& app) {
   command->add_option("--reference", options->reference,
                       "the unquantized safetensors file, to measure Y against X W^T");
   add_format_option(*command, options->format);
+  add_trace_options(*command, options->trace);
   return [options] { return run_gemm(*options); };
 }
 

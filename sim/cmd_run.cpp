@@ -7,6 +7,7 @@
 #include "sim/commands.h"
 #include "sim/llm_options.h"
 #include "sim/llm_run.h"
+#include "sim/trace_options.h"
 
 namespace lpusim {
 
@@ -18,13 +19,16 @@ struct RunOptions {
   std::string quant = "q3.5";
   bool no_prefill = false;
   std::string format = "text";
+  TraceOptions trace;
 };
 
 int run_run(const RunOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
   const WorkloadSpec spec = options.llm.spec(options.quant);
-  const LlmRunResult result = run_llm(spec, hw, !options.no_prefill);
+  const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
+  const LlmRunResult result = run_llm(spec, hw, !options.no_prefill, trace.get());
+  if (trace) trace->finish();
   nlohmann::json json = llm_run_json(result, hw);
   json["hw"] = hw.name;
   print_report(llm_run_tables(result, hw), json.dump(2), format);
@@ -44,6 +48,7 @@ CommandRunner add_run_command(CLI::App& app) {
   command->add_flag("--no-prefill", options->no_prefill,
                     "simulate the decode step only (no first-token latency)");
   add_format_option(*command, options->format);
+  add_trace_options(*command, options->trace);
   return [options] { return run_run(*options); };
 }
 

@@ -23,5 +23,8 @@ CommandRunner add_exec_command(CLI::App& app);
 CommandRunner add_gemm_command(CLI::App& app);
 CommandRunner add_run_command(CLI::App& app);
 CommandRunner add_compare_command(CLI::App& app);
+CommandRunner add_timeline_command(CLI::App& app);
+CommandRunner add_sweep_command(CLI::App& app);
+CommandRunner add_merge_command(CLI::App& app);
 
 }  // namespace lpusim

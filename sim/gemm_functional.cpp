@@ -152,7 +152,7 @@ void GemmFunctionalCheck::check_matmul(const Instruction& inst) {
   const std::uint64_t strip = i / (plan.k_chunks * plan.m_blocks);
   const std::uint64_t chunk = (i / plan.m_blocks) % plan.k_chunks;
   const std::uint64_t block = i % plan.m_blocks;
-  const std::uint64_t n0 = strip * plan.strip_rows;
+  const std::uint64_t n0 = plan.strip_first_row(strip);
   const std::uint64_t k0 = chunk * plan.k_chunk;
   const std::uint64_t m0 = block * plan.m_block;
   const std::uint64_t group = inst.kgroup == 0 ? inst.k : inst.kgroup;

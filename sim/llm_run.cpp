@@ -6,6 +6,8 @@
 #include "models/chip.h"
 #include "sim/hw_config.h"
 #include "sim/model_config.h"
+#include "traces/observer_list.h"
+#include "traces/run_tracer.h"
 
 namespace lpusim {
 
@@ -60,12 +62,28 @@ class BreakdownObserver : public ChipObserver {
   std::vector<std::size_t> kind_of_tag_;
 };
 
-PhaseResult simulate_phase(const WorkloadSpec& spec, const HwConfig& hw) {
+// "llama2-70b q3.5 decode step (batch 1, context 2048)", naming a run in traces.
+std::string phase_label(const WorkloadSpec& spec) {
+  std::string label = spec.model.name + " " + spec.format.name + " ";
+  if (spec.phase == Phase::kDecode) {
+    label += "decode step (batch " + std::to_string(spec.batch) + ", context " +
+             std::to_string(spec.context) + ")";
+  } else {
+    label += "prefill (batch " + std::to_string(spec.batch) + ", prompt " +
+             std::to_string(spec.prompt) + ")";
+  }
+  return label;
+}
+
+PhaseResult simulate_phase(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
   const Workload w = build_workload(spec, hw);
   BreakdownObserver breakdown(w.program);
+  ObserverList observers({&breakdown});
+  if (tracer) observers.add(tracer->begin_run(w.program, hw, phase_label(spec)));
   ChipRunOptions options;
-  options.observer = &breakdown;
+  options.observer = observers.get();
   const ChipRunResult run = run_on_chip(w.program, hw, options);
+  if (tracer) tracer->end_run(run);
   StepWork work;
   work.weight_bytes = w.weight_bytes;
   work.kv_bytes = w.kv_bytes;
@@ -131,18 +149,19 @@ double LlmRunResult::weight_transfer_s(const HwConfig& hw) const {
   return static_cast<double>(decode.metrics.work.weight_bytes) / hw.memory.bandwidth.value;
 }
 
-LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill) {
+LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
+                     ChipRunTracer* tracer) {
   LlmRunResult r;
   r.spec = spec;
   r.size = model_size(spec.model, spec.format, spec.group_size);
   if (hw.weights == WeightPlacement::kResident) r.resident_bytes = resident_weight_bytes(spec);
   WorkloadSpec decode = spec;
   decode.phase = Phase::kDecode;
-  r.decode = simulate_phase(decode, hw);
+  r.decode = simulate_phase(decode, hw, tracer);
   if (with_prefill) {
     WorkloadSpec prefill = spec;
     prefill.phase = Phase::kPrefill;
-    r.prefill = simulate_phase(prefill, hw);
+    r.prefill = simulate_phase(prefill, hw, tracer);
   }
   return r;
 }

@@ -16,6 +16,8 @@
 
 namespace lpusim {
 
+class ChipRunTracer;
+
 // Busy time per unit of the instructions of one layer kind ("attention", "mlp", ...).
 struct KindBreakdown {
   std::string kind;
@@ -55,8 +57,9 @@ struct LlmRunResult {
 };
 
 // Simulates the decode step of `spec` (its phase is ignored) and, when with_prefill, the prefill
-// of spec.prompt tokens.
-LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill);
+// of spec.prompt tokens. A `tracer` records each of those runs ("decode step", "prefill").
+LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
+                     ChipRunTracer* tracer = nullptr);
 
 // Every key of DESIGN.md's report contract, the effective config and the breakdown.
 nlohmann::json llm_run_json(const LlmRunResult& result, const HwConfig& hw);

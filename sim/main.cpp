@@ -30,6 +30,9 @@ int run(int argc, char** argv) {
   add(lpusim::add_gemm_command);
   add(lpusim::add_run_command);
   add(lpusim::add_compare_command);
+  add(lpusim::add_timeline_command);
+  add(lpusim::add_sweep_command);
+  add(lpusim::add_merge_command);
 
   try {
     app.parse(argc, argv);

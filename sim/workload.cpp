@@ -251,7 +251,7 @@ ProgramTraffic program_traffic(const Program& program, std::string_view embeddin
     if (inst.opcode != Opcode::kLoad && inst.opcode != Opcode::kStore) continue;
     const bool load = inst.opcode == Opcode::kLoad;
     const RegionKind kind = kinds[load ? inst.a.space : inst.dst.space];
-    const std::uint64_t bytes = inst.bytes * inst.n0;
+    const std::uint64_t bytes = inst.transfer_bytes();
     if (kind == RegionKind::kWeight && load) {
       t.weight_bytes += bytes;
     } else if (kind == RegionKind::kKv) {

@@ -204,10 +204,12 @@ std::string describe(const Case& c) {
          (c.weights == WeightPlacement::kResident ? " resident" : "");
 }
 
-// Builds the standalone kernel, runs it under every schedule and compares Y bit for bit.
-GemmPlan check_case(const Case& c) {
+// Builds the standalone kernel with strips of `strip_target` packed bytes, runs it under every
+// schedule and compares Y bit for bit.
+GemmPlan check_strips(const Case& c, std::uint64_t strip_target) {
   const HwConfig hw = test_hw(c.sram, 32, c.weights);
-  const GemmSpec spec = spec_of(c.format, c.m, c.k, c.n, c.group);
+  GemmSpec spec = spec_of(c.format, c.m, c.k, c.n, c.group);
+  spec.strip_target_bytes = strip_target;
   const GemmKernel kernel = build_gemm_program(spec, hw);
   validate_program(kernel.program);
   expect_balanced(kernel.program);
@@ -230,6 +232,15 @@ GemmPlan check_case(const Case& c) {
   return kernel.gemm.plan;
 }
 
+// check_strips with one-tile strips, strips of two 32-row tiles (a wide body and a one-tile
+// last strip when n > 64) and the default width; returns the default plan.
+GemmPlan check_case(const Case& c) {
+  const std::uint64_t tile_bytes = 32 * parse_format(c.format).row_bytes(c.k);
+  check_strips(c, 0);
+  check_strips(c, 2 * tile_bytes);
+  return check_strips(c, kDefaultStripTargetBytes);
+}
+
 TEST(GemmKernel, FunctionalRun_MatchesDocumentedSequenceBitForBit_EveryFormat) {
   for (const std::string format :
        {"int8", "int4", "q3.5", "q3.5-b8", "q3", "q2.5", "fp16", "pattern:5,3", "pattern:8,8"}) {
@@ -243,6 +254,7 @@ TEST(GemmKernel, FunctionalRun_OddShapesAndGroups) {
   check_case({"q3.5", 1, 200, 33, 64});           // last group 8 wide, last strip 1 row
   check_case({"int4", 2, 96, 5, kPerChannel});    // one group per row, n below the strip
   check_case({"q2.5", 1, 48, 40, 128});           // group larger than k
+  check_case({"q3.5", 6, 150, 40, 64});           // more rows than whole groups: sums per group
 }
 
 TEST(GemmKernel, FunctionalRun_ResidentWeights) {
@@ -292,13 +304,72 @@ TEST(GemmKernel, SramCapacityExceeded_ThrowsSimulationErrorWithNeededAndAvailabl
 }
 
 TEST(GemmKernel, ShapesNotMultipleOfTheTile_CoverEveryOutputRowOnce) {
-  const GemmKernel kernel = build_gemm_program(spec_of("q3.5", 1, 640, 700), test_hw());
+  GemmSpec spec = spec_of("q3.5", 1, 640, 700);
+  spec.strip_target_bytes = 0;  // one column tile per strip
+  const GemmKernel narrow = build_gemm_program(spec, test_hw());
   std::uint64_t rows = 0;
-  for (const Instruction& inst : kernel.program.queue(Unit::kMxm)) {
+  for (const Instruction& inst : narrow.program.queue(Unit::kMxm)) {
     if (inst.opcode == Opcode::kMatmul) rows += inst.n;
   }
   EXPECT_EQ(rows, 700u);  // 320 + 320 + 60
-  EXPECT_EQ(kernel.gemm.plan.strips, 3u);
+  EXPECT_EQ(narrow.gemm.plan.strips, 3u);
+  // By default all three tiles (700 x 280 packed bytes) fit one strip: one MATMUL of n = 700.
+  const GemmKernel wide = build_gemm_program(spec_of("q3.5", 1, 640, 700), test_hw());
+  EXPECT_EQ(wide.gemm.plan.strips, 1u);
+  EXPECT_EQ(wide.gemm.plan.strip_rows, 700u);
+}
+
+TEST(GemmKernel, WideStrips_AreWholeColumnTilesWithAOneTileLastStrip) {
+  // q3.5 k = 8192: 3584 bytes a row, 1.09 MiB a 320-row tile; 4 MiB strips take 4 tiles.
+  GemmSpec spec = spec_of("q3.5", 1, 8192, 8192, 128);
+  spec.strip_target_bytes = 4 * kMiB;
+  const GemmKernel k = build_gemm_program(spec, test_hw());
+  const GemmPlan& p = k.gemm.plan;
+  ASSERT_EQ(p.strip_begin.size(), p.strips + 1);
+  EXPECT_EQ(p.strip_rows, 4u * 320);
+  EXPECT_EQ(p.strips, 8u);  // 25 full tiles + 192 rows: 7 strips of 3-4 tiles, then 192 rows
+  EXPECT_EQ(p.strip_begin.back(), 8192u);
+  for (std::uint64_t s = 0; s + 1 < p.strips; ++s) {
+    EXPECT_EQ(p.strip_row_count(s) % 320, 0u) << s;
+    EXPECT_LE(p.strip_row_count(s), p.strip_rows) << s;
+  }
+  EXPECT_EQ(p.strip_row_count(p.strips - 1), 192u);
+  std::uint64_t matmuls = 0;
+  for (const Instruction& inst : k.program.queue(Unit::kMxm)) {
+    matmuls += inst.opcode == Opcode::kMatmul ? 1 : 0;
+  }
+  EXPECT_EQ(matmuls, p.strips);
+}
+
+TEST(GemmKernel, WideStrips_NarrowWhenSramIsShort_ResultStillExact) {
+  // 2 MiB of SRAM cannot hold two 4 MiB packed slots: strips narrow to what fits.
+  GemmSpec spec = spec_of("int4", 2, 4096, 2048, 128);
+  const GemmKernel roomy = build_gemm_program(spec, test_hw(220 * kMiB));
+  const GemmKernel tight = build_gemm_program(spec, test_hw(6 * kMiB));
+  EXPECT_GT(roomy.gemm.plan.strip_rows, tight.gemm.plan.strip_rows);
+  EXPECT_LE(tight.program.sram_bytes(), 6 * kMiB);
+  EXPECT_EQ(tight.gemm.plan.strip_rows % 320, 0u);
+}
+
+TEST(GemmKernel, EpilogueInstructions_DoNotGrowWithActivationRowsBeyondTheGroups) {
+  // Per tile the epilogue is CVT, MUL (scales), MUL (x scale), then loops over min(m rows,
+  // groups of the tile) of MAD and of the group sum: 64 groups at k = 8192, G = 128.
+  const HwConfig hw = test_hw();
+  auto per_matmul = [&](std::uint64_t m) {
+    const Program p = build_gemm_program(spec_of("q3.5", m, 8192, 1280, 128), hw).program;
+    std::uint64_t matmuls = 0, epilogue = 0;
+    for (const Instruction& inst : p.queue(Unit::kMxm)) matmuls += inst.opcode == Opcode::kMatmul;
+    for (const Instruction& inst : p.queue(Unit::kVxm)) {
+      const bool sum = inst.opcode == Opcode::kRsum && inst.n1 == 64;  // per-row group sum
+      const bool add = inst.opcode == Opcode::kAdd || inst.opcode == Opcode::kMov;
+      epilogue += inst.opcode == Opcode::kMad || sum || add;
+    }
+    return epilogue / matmuls;
+  };
+  EXPECT_EQ(per_matmul(1), 2u);      // one MAD, one RSUM
+  EXPECT_EQ(per_matmul(16), 32u);    // per row
+  EXPECT_EQ(per_matmul(128), 128u);  // per group: 64 MADs, one MOV and 63 ADDs
+  EXPECT_EQ(per_matmul(512), 128u);
 }
 
 TEST(GemmKernel, InstructionCounts_StayIndependentOfTheStripWidth) {

@@ -321,7 +321,7 @@ std::uint64_t load_bytes_from(const Program& p, std::string_view region) {
   std::uint64_t bytes = 0;
   const std::uint32_t id = region_id(p, region);
   for (const Instruction& inst : p.queue(Unit::kMem)) {
-    if (inst.opcode == Opcode::kLoad && inst.a.space == id) bytes += inst.bytes * inst.n0;
+    if (inst.opcode == Opcode::kLoad && inst.a.space == id) bytes += inst.transfer_bytes();
   }
   return bytes;
 }

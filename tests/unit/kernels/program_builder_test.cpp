@@ -61,6 +61,42 @@ TEST(ProgramBuilder, Load_MergesContiguousRowsAndKeepsStridedOnes) {
   EXPECT_EQ(mem[1].dst.row_stride, 100);  // SRAM side contiguous
 }
 
+TEST(ProgramBuilder, Load_KeepsRowsWhenOneMergedRowWouldPassA32BitStride) {
+  ProgramBuilder b;
+  const std::uint64_t gib = 1ull << 30;
+  const std::uint32_t buf = b.add_buffer("buf", 4 * gib);
+  const std::uint32_t reg = b.add_region("reg", 4 * gib);
+  b.load(buf, 0, reg, 0, gib, 4, gib);  // 4 GiB contiguous: stays 4 rows of 1 GiB
+  const Instruction& load = b.program().queue(Unit::kMem)[0];
+  EXPECT_EQ(load.bytes, gib);
+  EXPECT_EQ(load.n0, 4u);
+  EXPECT_EQ(load.transfer_bytes(), 4 * gib);
+}
+
+TEST(ProgramBuilder, ValuesBeyondTheInstructionFields_AreInputErrors) {
+  ProgramBuilder b;
+  const std::uint32_t x = b.add_buffer("x", 64);
+  EXPECT_THROW(b.nop(Unit::kVxm, 1ull << 32), InputError);
+  EXPECT_THROW(b.unary(Opcode::kMov, ElemType::kI8, View{x, 0, 1, 8}, View{x, 0, 1, 8},
+                       Shape{1ull << 32, 1}),
+               InputError);
+  EXPECT_THROW(View(x, 0, 1, 1ll << 31), InputError);   // strides are 32-bit
+  EXPECT_THROW(View(x, 1ull << 40, 1, 8), InputError);  // offsets are 40-bit
+  EXPECT_THROW(View(1ull << 24, 0, 1, 8), InputError);  // 2^24 buffers or regions
+  EXPECT_THROW(b.add_region("huge", 1ull << 40), InputError);
+  EXPECT_NO_THROW(View(x, (1ull << 40) - 1, -(1ll << 31), (1ll << 31) - 1));
+}
+
+TEST(Instruction, Is96BytesAndViewsAre16) {
+  EXPECT_EQ(sizeof(Instruction), 96u);
+  EXPECT_EQ(sizeof(View), 16u);
+  const View v(7, (1ull << 40) - 1, -4, 123456);
+  EXPECT_EQ(v.space, 7u);
+  EXPECT_EQ(v.offset, (1ull << 40) - 1);
+  EXPECT_EQ(v.col_stride, -4);
+  EXPECT_EQ(v.row_stride, 123456);
+}
+
 TEST(ProgramBuilder, Tag_IsStampedOnEveryInstruction) {
   ProgramBuilder b;
   const std::uint32_t s = b.add_semaphore("s");

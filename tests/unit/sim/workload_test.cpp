@@ -106,7 +106,7 @@ TEST(Workload, WeightBytes_CountUnquantizedLayersAsFp16) {
 std::map<std::string, std::uint64_t> loads_by_region(const Program& p) {
   std::map<std::string, std::uint64_t> bytes;
   for (const Instruction& inst : p.queue(Unit::kMem)) {
-    if (inst.opcode == Opcode::kLoad) bytes[p.regions[inst.a.space].name] += inst.bytes * inst.n0;
+    if (inst.opcode == Opcode::kLoad) bytes[p.regions[inst.a.space].name] += inst.transfer_bytes();
   }
   return bytes;
 }
