@@ -145,18 +145,6 @@ class GemmRing : public BuilderExtension {
   }
 };
 
-class ScopedTag {
- public:
-  ScopedTag(ProgramBuilder& b, std::uint32_t tag) : b_(b), saved_(b.tag()) { b.set_tag(tag); }
-  ~ScopedTag() { b_.set_tag(saved_); }
-  ScopedTag(const ScopedTag&) = delete;
-  ScopedTag& operator=(const ScopedTag&) = delete;
-
- private:
-  ProgramBuilder& b_;
-  std::uint32_t saved_;
-};
-
 // Shared buffers a GEMM needs with strips of up to r rows, k chunks of kc and m blocks of mb.
 SharedNeeds shared_needs(const OpPlan& op, std::uint64_t r, std::uint64_t kc, std::uint64_t mb) {
   const std::uint64_t gc = op.chunk_groups(kc);

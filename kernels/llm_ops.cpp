@@ -54,20 +54,6 @@ class LlmState : public BuilderExtension {
   std::uint64_t groups = 0;  // attention groups so far (ring position)
 };
 
-class ScopedTag {
- public:
-  ScopedTag(ProgramBuilder& b, std::string_view name) : b_(b), saved_(b.tag()) {
-    b.set_tag(b.intern_tag(name));
-  }
-  ~ScopedTag() { b_.set_tag(saved_); }
-  ScopedTag(const ScopedTag&) = delete;
-  ScopedTag& operator=(const ScopedTag&) = delete;
-
- private:
-  ProgramBuilder& b_;
-  std::uint32_t saved_;
-};
-
 std::int64_t s64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 int slot_of(std::uint64_t position) { return static_cast<int>(position % kSlots); }
 std::string slot_name(std::string_view base, int slot) { return fmt::format("{}{}", base, slot); }

@@ -130,6 +130,23 @@ class ProgramBuilder {
   mutable std::string key_;  // lookup key storage (std::unordered_map needs a std::string)
 };
 
+// Stamps `tag` on everything emitted while it lives, then restores the builder's previous tag.
+class ScopedTag {
+ public:
+  ScopedTag(ProgramBuilder& builder, std::uint32_t tag) : builder_(builder), saved_(builder.tag()) {
+    builder.set_tag(tag);
+  }
+  ScopedTag(ProgramBuilder& builder, std::string_view name)
+      : ScopedTag(builder, builder.intern_tag(name)) {}
+  ~ScopedTag() { builder_.set_tag(saved_); }
+  ScopedTag(const ScopedTag&) = delete;
+  ScopedTag& operator=(const ScopedTag&) = delete;
+
+ private:
+  ProgramBuilder& builder_;
+  std::uint32_t saved_;
+};
+
 // Throws SimulationError when the program's buffers need more SRAM than `capacity`.
 void check_sram_capacity(const Program& program, Bytes capacity);
 

@@ -238,6 +238,43 @@ std::uint64_t view_offset(const View& v, std::uint64_t i, std::uint64_t j) {
                                                static_cast<std::int64_t>(j) * v.col_stride);
 }
 
+// The MXM's arithmetic: int8 x int8 summed exactly and stored as int32, or f16 x f16 summed in
+// f32 in k order (product rounded to f32, then added: not fused).
+struct Int8Mac {
+  using Acc = std::int64_t;
+  static Acc product(const std::uint8_t* x, const std::uint8_t* w) {
+    return Acc{read_raw<std::int8_t>(x)} * read_raw<std::int8_t>(w);
+  }
+  static void store(std::uint8_t* y, Acc acc) { write_raw(y, static_cast<std::int32_t>(acc)); }
+};
+struct F16Mac {
+  using Acc = float;
+  static Acc product(const std::uint8_t* x, const std::uint8_t* w) {
+    return fp16_to_float(read_raw<std::uint16_t>(x)) * fp16_to_float(read_raw<std::uint16_t>(w));
+  }
+  static void store(std::uint8_t* y, Acc acc) { write_raw(y, acc); }
+};
+
+// Y[i][g][j] (contiguous, 4-byte elements) = sum over k in group g of X[i][k] * W[j][k].
+template <typename Mac>
+void matmul_groups(const Instruction& inst, const std::uint8_t* w, const std::uint8_t* x,
+                   std::uint8_t* y) {
+  const std::uint64_t group = inst.kgroup == 0 ? inst.k : inst.kgroup;
+  const std::uint64_t groups = (inst.k + group - 1) / group;
+  for (std::uint64_t i = 0; i < inst.m; ++i) {
+    for (std::uint64_t g = 0; g < groups; ++g) {
+      const std::uint64_t k_end = std::min<std::uint64_t>(inst.k, (g + 1) * group);
+      for (std::uint64_t j = 0; j < inst.n; ++j) {
+        typename Mac::Acc acc = 0;
+        for (std::uint64_t k = g * group; k < k_end; ++k) {
+          acc += Mac::product(x + view_offset(inst.b, i, k), w + view_offset(inst.a, j, k));
+        }
+        Mac::store(y + ((i * groups + g) * inst.n + j) * 4, acc);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 FunctionalState::FunctionalState(const Program& program) {
@@ -261,11 +298,7 @@ void FunctionalState::execute(const Instruction& inst) {
       store(inst);
       return;
     case Opcode::kMatmul:
-      if (inst.type == ElemType::kF16) {
-        matmul_f16(inst);
-      } else {
-        matmul_i8(inst);
-      }
+      matmul(inst);
       return;
     case Opcode::kRsum:
     case Opcode::kRmax:
@@ -295,45 +328,14 @@ void FunctionalState::store(const Instruction& inst) {
   }
 }
 
-void FunctionalState::matmul_i8(const Instruction& inst) {
+void FunctionalState::matmul(const Instruction& inst) {
   const std::uint8_t* w = buffers_.at(inst.a.space).data();
   const std::uint8_t* x = buffers_.at(inst.b.space).data();
   std::uint8_t* y = buffers_.at(inst.dst.space).data() + inst.dst.offset;
-  const std::uint64_t group = inst.kgroup == 0 ? inst.k : inst.kgroup;
-  const std::uint64_t groups = (inst.k + group - 1) / group;
-  for (std::uint64_t i = 0; i < inst.m; ++i) {
-    for (std::uint64_t g = 0; g < groups; ++g) {
-      const std::uint64_t k_end = std::min<std::uint64_t>(inst.k, (g + 1) * group);
-      for (std::uint64_t j = 0; j < inst.n; ++j) {
-        std::int64_t acc = 0;
-        for (std::uint64_t k = g * group; k < k_end; ++k) {
-          acc += static_cast<std::int64_t>(read_raw<std::int8_t>(x + view_offset(inst.b, i, k))) *
-                 read_raw<std::int8_t>(w + view_offset(inst.a, j, k));
-        }
-        write_raw(y + ((i * groups + g) * inst.n + j) * 4, static_cast<std::int32_t>(acc));
-      }
-    }
-  }
-}
-
-void FunctionalState::matmul_f16(const Instruction& inst) {
-  const std::uint8_t* w = buffers_.at(inst.a.space).data();
-  const std::uint8_t* x = buffers_.at(inst.b.space).data();
-  std::uint8_t* y = buffers_.at(inst.dst.space).data() + inst.dst.offset;
-  const std::uint64_t group = inst.kgroup == 0 ? inst.k : inst.kgroup;
-  const std::uint64_t groups = (inst.k + group - 1) / group;
-  for (std::uint64_t i = 0; i < inst.m; ++i) {
-    for (std::uint64_t g = 0; g < groups; ++g) {
-      const std::uint64_t k_end = std::min<std::uint64_t>(inst.k, (g + 1) * group);
-      for (std::uint64_t j = 0; j < inst.n; ++j) {
-        float acc = 0;
-        for (std::uint64_t k = g * group; k < k_end; ++k) {
-          acc += fp16_to_float(read_raw<std::uint16_t>(x + view_offset(inst.b, i, k))) *
-                 fp16_to_float(read_raw<std::uint16_t>(w + view_offset(inst.a, j, k)));
-        }
-        write_raw(y + ((i * groups + g) * inst.n + j) * 4, acc);
-      }
-    }
+  if (inst.type == ElemType::kF16) {
+    matmul_groups<F16Mac>(inst, w, x, y);
+  } else {
+    matmul_groups<Int8Mac>(inst, w, x, y);
   }
 }
 

@@ -24,8 +24,7 @@ class FunctionalState {
  private:
   void load(const Instruction& inst);
   void store(const Instruction& inst);
-  void matmul_i8(const Instruction& inst);
-  void matmul_f16(const Instruction& inst);
+  void matmul(const Instruction& inst);
   void vector_op(const Instruction& inst);
   void reduction(const Instruction& inst);
 

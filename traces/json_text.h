@@ -10,14 +10,21 @@
 
 namespace lpusim {
 
-inline void append_uint(std::string& out, std::uint64_t value) {
+// Writes the decimal digits of `value` at `p` and returns the end of what was written.
+inline char* write_uint(char* p, std::uint64_t value) {
   char digits[24];
   int n = 0;
   do {
     digits[n++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  while (n > 0) out.push_back(digits[--n]);
+  while (n > 0) *p++ = digits[--n];
+  return p;
+}
+
+inline void append_uint(std::string& out, std::uint64_t value) {
+  char digits[24];
+  out.append(digits, write_uint(digits, value));
 }
 
 inline void append_int(std::string& out, std::int64_t value) {
@@ -68,15 +75,7 @@ struct TextCursor {
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   }
-  void uint(std::uint64_t value) {
-    char digits[24];
-    int n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    } while (value != 0);
-    while (n > 0) *p++ = digits[--n];
-  }
+  void uint(std::uint64_t value) { p = write_uint(p, value); }
   // femtoseconds as microseconds: up to nine decimals, trailing zeros dropped (as
   // append_microseconds in traces/trace_filter.h).
   void micros(std::uint64_t fs) {
