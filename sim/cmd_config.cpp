@@ -54,7 +54,7 @@ int run_config(const ConfigOptions& options) {
 CommandRunner add_config_command(CLI::App& app) {
   auto options = std::make_shared<ConfigOptions>();
   CLI::App* command = app.add_subcommand(
-      "config", "Validate a hardware or model config and print it fully expanded, or list keys.");
+      "config", "validate a hardware or model config and print it fully expanded, or list keys");
   CLI::Option* hw =
       command->add_option("--hw", options->hw, "hardware config file or name in configs/hw/");
   hw->capture_default_str();

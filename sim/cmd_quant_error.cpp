@@ -284,7 +284,7 @@ int run_quant_error(const QuantErrorOptions& options) {
 CommandRunner add_quant_error_command(CLI::App& app) {
   auto options = std::make_shared<QuantErrorOptions>();
   CLI::App* command = app.add_subcommand(
-      "quant-error", "Quantization quality per weight format: errors of W and of X W^T.");
+      "quant-error", "quantization quality per weight format: errors of W and of X W^T");
   CLI::Option* input = command->add_option("--in", options->input,
                                            "safetensors file: measure its 2-D float tensors");
   command

@@ -234,7 +234,7 @@ int run_quantize(const QuantizeOptions& options) {
 CommandRunner add_quantize_command(CLI::App& app) {
   auto options = std::make_shared<QuantizeOptions>();
   CLI::App* command = app.add_subcommand(
-      "quantize", "Quantize the 2-D float tensors of a safetensors file (DESIGN.md layout).");
+      "quantize", "quantize the 2-D float tensors of a safetensors file (DESIGN.md layout)");
   command->add_option("--in", options->input, "input safetensors file")->required();
   command
       ->add_option("--quant", options->quant,

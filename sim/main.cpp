@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,17 @@ int run(int argc, char** argv) {
   add(lpusim::add_sweep_command);
   add(lpusim::add_merge_command);
 
+  std::string names;
+  bool known = false;
+  for (const auto& [sub, runner] : commands) {
+    names += " " + sub->get_name();
+    known = known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::cerr << "lpusim: error: unknown command '" << argv[1] << "'; the commands are:" << names
+              << "\n";
+    return static_cast<int>(lpusim::ExitCode::kBadInput);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
