@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <string>
 
 #include "kernels/error.h"
@@ -179,6 +180,24 @@ void emit_linear(ProgramBuilder& b, Build& c, std::string_view layer, std::strin
   c.last_float = g.format.is_float();
 }
 
+void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index);
+
+// Every layer emits the same instructions, so once layer 0 is in, the queues can be sized for all
+// layers (plus room for the LM head) instead of doubling as they grow: that doubling, not the
+// program, was the peak of a large prefill's memory.
+void emit_layers(ProgramBuilder& b, Build& c, const LlmActivations& a) {
+  std::array<std::size_t, kUnitCount> before{};
+  for (int q = 0; q < kUnitCount; ++q) before[q] = b.queue_size(static_cast<Unit>(q));
+  emit_layer(b, c, a, 0);
+  const auto layers = static_cast<std::size_t>(c.spec.model.layers);
+  for (int q = 0; q < kUnitCount; ++q) {
+    const auto unit = static_cast<Unit>(q);
+    const std::size_t per_layer = b.queue_size(unit) - before[q];
+    b.reserve(unit, before[q] + per_layer * (layers + 1));
+  }
+  for (int l = 1; l < c.spec.model.layers; ++l) emit_layer(b, c, a, l);
+}
+
 void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index) {
   const LlmStep& s = c.step;
   const std::string layer = fmt::format("layer{}", index);
@@ -298,7 +317,7 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   if (resident) declare_resident(b, c);
   emit_step_tables(b, c.step);
   emit_embedding(b, c.step);
-  for (int l = 0; l < spec.model.layers; ++l) emit_layer(b, c, act, l);
+  emit_layers(b, c, act);
   emit_head(b, c, act);
 
   Workload w;
