@@ -7,26 +7,12 @@
 #include "models/chip.h"
 #include "sim/workload.h"
 #include "tests/support/test_hw.h"
+#include "tests/support/tiny_model.h"
 
 namespace lpusim {
 namespace {
 
-ModelConfig tiny_model() {
-  ModelConfig m;
-  m.name = "tiny";
-  m.source = "tests/sc/workload_sc_test.cpp";
-  m.hidden = 256;
-  m.ffn = 512;
-  m.layers = 2;
-  m.heads = 4;
-  m.kv_heads = 2;
-  m.head_dim = 64;
-  m.vocab = 1000;
-  m.max_context = 4096;
-  m.quantized = {"q_proj",    "k_proj",  "v_proj",    "o_proj",
-                 "gate_proj", "up_proj", "down_proj", "lm_head"};
-  return m;
-}
+using testing::tiny_model;
 
 WorkloadSpec tiny_spec(const std::string& format, Phase phase = Phase::kDecode,
                        KvFormat kv = KvFormat::kFp16) {

@@ -2,6 +2,7 @@
 // emitted alike, every weight is read exactly once, resident models that do not fit are a clear
 // error, and the same spec always gives the same program.
 #include "sim/workload.h"
+#include "tests/support/tiny_model.h"
 
 #include <gtest/gtest.h>
 
@@ -18,22 +19,7 @@ namespace {
 
 constexpr std::uint64_t kF16 = 2;
 
-ModelConfig tiny_model(int layers = 2) {
-  ModelConfig m;
-  m.name = "tiny";
-  m.source = "tests/unit/sim/workload_test.cpp";
-  m.hidden = 256;
-  m.ffn = 512;
-  m.layers = layers;
-  m.heads = 4;
-  m.kv_heads = 2;
-  m.head_dim = 64;
-  m.vocab = 1000;
-  m.max_context = 4096;
-  m.quantized = {"q_proj",    "k_proj",  "v_proj",    "o_proj",
-                 "gate_proj", "up_proj", "down_proj", "lm_head"};
-  return m;
-}
+using testing::tiny_model;
 
 ModelConfig shipped_model(const std::string& name) {
   return load_model_config(std::string(LPUSIM_SOURCE_DIR) + "/configs/models/" + name + ".yaml");
