@@ -19,9 +19,8 @@ namespace lpusim {
 
 namespace {
 
-sc_core::sc_time fs_time(Femtoseconds fs) {
-  return sc_core::sc_time(static_cast<double>(fs), sc_core::SC_FS);
-}
+// Exact for every 64-bit count (the time resolution is 1 fs; a double would round above 2^53 fs).
+sc_core::sc_time fs_time(Femtoseconds fs) { return sc_core::sc_time::from_value(fs); }
 Femtoseconds now_fs() { return sc_core::sc_time_stamp().value(); }
 
 // ---- interfaces: one per role ------------------------------------------------------------
@@ -74,6 +73,9 @@ struct RunContext {
   std::optional<VxmCost> vxm;
   std::optional<MxmCost> mxm;
   const VcdWindow* vcd = nullptr;  // set while a VCD file records this run
+  // The first time overflow a queue met; the queues cannot throw across SystemC's coroutines, so
+  // Chip::run throws it once sc_start has returned.
+  mutable std::optional<std::string> time_overflow;
 };
 
 // ---- modules -----------------------------------------------------------------------------
@@ -120,14 +122,14 @@ class Dispatch : public sc_core::sc_module, public DispatchIf {
     const Femtoseconds period = ctx_->clock.period_fs();
     if (auto land = bank_->try_take(sem, local_fs)) {
       if (ctx_->vcd) wake_for_vcd(vcd_wake_, *ctx_->vcd, now_fs());
-      return std::max(local_fs, *land) + period;
+      return add_saturated(std::max(local_fs, *land), period);
     }
     // Increments landing before local_fs may still be posted by queues behind us: catch up.
     if (local_fs > now_fs()) sc_core::wait(fs_time(local_fs - now_fs()));
     for (;;) {
       if (auto land = bank_->try_take(sem, now_fs())) {
         if (ctx_->vcd) wake_for_vcd(vcd_wake_, *ctx_->vcd, now_fs());
-        return std::max(local_fs, *land) + period;
+        return add_saturated(std::max(local_fs, *land), period);
       }
       if (auto next = bank_->earliest_pending(sem)) {
         sc_core::wait(fs_time(*next - now_fs()), *events_[sem] | abort_event_);
@@ -297,7 +299,8 @@ class QueueUnit : public sc_core::sc_module {
     if (ctx_->vcd) show_on_vcd(begin, occupies_unit(inst.opcode), vcd_code(inst.opcode));
     switch (inst.opcode) {
       case Opcode::kNotify:
-        local_ += ctx_->issue_fs;
+        local_ = add_saturated(local_, ctx_->issue_fs);
+        if (overflowed(index, inst)) return false;
         dispatch->post(inst.sem, std::max(local_, completed_));
         break;
       case Opcode::kWait: {
@@ -308,7 +311,7 @@ class QueueUnit : public sc_core::sc_module {
         break;
       }
       case Opcode::kNop:
-        local_ += ctx_->clock.cycles_to_fs(inst.n0);
+        local_ = add_saturated(local_, ctx_->clock.cycles_to_fs(inst.n0));
         add_busy(begin, local_);
         break;
       case Opcode::kLoad:
@@ -322,6 +325,7 @@ class QueueUnit : public sc_core::sc_module {
         compute(ctx_->vxm->of(inst));
         break;
     }
+    if (overflowed(index, inst)) return false;
     if (ctx_->options.functional) ctx_->options.functional->execute(inst);
     if (ctx_->options.observer) {
       ctx_->options.observer->on_instruction(unit_, index, inst, begin - ctx_->start_fs,
@@ -336,7 +340,7 @@ class QueueUnit : public sc_core::sc_module {
     stats_.wait_fs += slot - local_;
     const TransferTiming t = memory->transfer(local_, inst.bytes, inst.n0);
     const Femtoseconds issue_start = slot;
-    local_ = slot + ctx_->issue_fs;
+    local_ = add_saturated(slot, ctx_->issue_fs);
     add_busy(issue_start, local_);
     completed_ = std::max(completed_, t.complete);
     if (ctx_->options.observer) {
@@ -348,12 +352,29 @@ class QueueUnit : public sc_core::sc_module {
 
   void compute(const UnitCost& cost) {
     const Femtoseconds begin = local_;
-    local_ += ctx_->clock.cycles_to_fs(cost.occupancy_cycles);
-    completed_ = std::max(completed_, local_ + ctx_->clock.cycles_to_fs(cost.latency_cycles));
+    local_ = add_saturated(local_, ctx_->clock.cycles_to_fs(cost.occupancy_cycles));
+    completed_ =
+        std::max(completed_, add_saturated(local_, ctx_->clock.cycles_to_fs(cost.latency_cycles)));
     stats_.sram_bytes += cost.sram_bytes;
     stats_.alu_ops += cost.alu_ops;
     stats_.macs += cost.macs;
     add_busy(begin, local_);
+  }
+
+  // True (and the run's overflow recorded) when this queue's time saturated at the largest
+  // representable femtosecond count; times are checked before any SystemC wait or notify uses them.
+  bool overflowed(std::uint32_t index, const Instruction& inst) {
+    if (local_ != kMaxFemtoseconds && completed_ != kMaxFemtoseconds) return false;
+    if (!ctx_->time_overflow) {
+      std::ostringstream what;
+      what << "queue " << unit_name(unit_) << " instruction " << index << " ("
+           << mnemonic(inst.opcode) << ") would end later; this chip run started at "
+           << fs_to_seconds(ctx_->start_fs)
+           << " s of simulated time. The hardware is too slow for this workload (memory "
+              "bandwidth, clock or latency) or the workload too large";
+      ctx_->time_overflow = time_overflow_message(what.str());
+    }
+    return true;
   }
 
   void add_busy(Femtoseconds begin, Femtoseconds end) {
@@ -515,6 +536,11 @@ ChipRunResult Chip::run(const Program& program, const HwConfig& hw, const ChipRu
 
   bool all_done = true;
   for (QueueUnit* u : units()) all_done = all_done && u->done();
+  if (ctx_.time_overflow) {
+    dispatch_.abort();
+    sc_core::sc_start();  // let the blocked queues unwind so the chip can run again
+    throw SimulationError(*ctx_.time_overflow);
+  }
   if (!all_done) {
     const std::string message = describe_deadlock(program);
     dispatch_.abort();

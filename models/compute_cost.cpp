@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/sim_time.h"
+
 namespace lpusim {
 
 namespace {
@@ -37,10 +39,10 @@ UnitCost VxmCost::of(const Instruction& inst) const {
       ceil_div(inst.elements(), static_cast<std::uint64_t>(vxm_.lanes)) * ops_per_element;
   const std::uint64_t alu_cycles = ceil_div(passes, static_cast<std::uint64_t>(vxm_.alus_per_lane));
   cost.sram_bytes = vxm_sram_bytes(inst);
-  const auto sram_cycles = static_cast<std::uint64_t>(
-      std::ceil(static_cast<double>(cost.sram_bytes) / sram_.bytes_per_cycle));
+  const std::uint64_t sram_cycles =
+      ceil_to_count_saturated(static_cast<double>(cost.sram_bytes) / sram_.bytes_per_cycle);
   cost.occupancy_cycles = std::max<std::uint64_t>({alu_cycles, sram_cycles, 1});
-  cost.alu_ops = inst.elements() * ops_per_element;
+  cost.alu_ops = mul_saturated(inst.elements(), ops_per_element);
   return cost;
 }
 
@@ -54,26 +56,30 @@ UnitCost MxmCost::of(const Instruction& inst) const {
   const std::uint64_t groups = ceil_div(k, group);
   const std::uint64_t passes_per_group = ceil_div(group, pass_depth);
   const std::uint64_t col_tiles = ceil_div(n, static_cast<std::uint64_t>(mxm_.cols));
-  const std::uint64_t passes = groups * passes_per_group * col_tiles;
+  const std::uint64_t passes = mul_saturated(mul_saturated(groups, passes_per_group), col_tiles);
 
   const bool f16 = inst.type == ElemType::kF16;
-  const std::uint64_t weight_bytes = k * n * static_cast<std::uint64_t>(f16 ? 2 : 1);
-  const auto install_cycles = static_cast<std::uint64_t>(
-      std::ceil(static_cast<double>(weight_bytes) / mxm_.weight_load_bytes_per_cycle));
+  const std::uint64_t weight_bytes = mul_saturated(k * n, f16 ? 2 : 1);
+  const std::uint64_t install_cycles =
+      ceil_to_count_saturated(static_cast<double>(weight_bytes) / mxm_.weight_load_bytes_per_cycle);
   const std::uint64_t rate = f16 ? kF16RateDivisor : 1;
   // Planes are independent: the queue moves on once the passes' rows have been handed out
   // (passes x m / planes), and a plane still finishing its last pass only delays the results.
   const auto planes = static_cast<std::uint64_t>(mxm_.planes);
-  const std::uint64_t stream_cycles = ceil_div(passes * m * rate, planes);
-  const std::uint64_t last_plane_cycles = ceil_div(passes, planes) * m * rate;
+  const std::uint64_t stream_cycles =
+      ceil_div(mul_saturated(mul_saturated(passes, m), rate), planes);
+  const std::uint64_t last_plane_cycles =
+      mul_saturated(mul_saturated(ceil_div(passes, planes), m), rate);
 
   cost.occupancy_cycles = std::max<std::uint64_t>({install_cycles, stream_cycles, 1});
   const std::uint64_t tail =
       last_plane_cycles > cost.occupancy_cycles ? last_plane_cycles - cost.occupancy_cycles : 0;
-  cost.latency_cycles = static_cast<std::uint64_t>(mxm_.rows + mxm_.cols) + tail;
-  cost.macs = m * n * k;
-  const std::uint64_t out_bytes = m * groups * n * 4;
-  cost.sram_bytes = weight_bytes + m * k * static_cast<std::uint64_t>(f16 ? 2 : 1) + out_bytes;
+  cost.latency_cycles = add_saturated(
+      static_cast<std::uint64_t>(mxm_.rows) + static_cast<std::uint64_t>(mxm_.cols), tail);
+  cost.macs = mul_saturated(m * n, k);
+  const std::uint64_t out_bytes = mul_saturated(mul_saturated(m * groups, n), 4);
+  cost.sram_bytes =
+      add_saturated(add_saturated(weight_bytes, mul_saturated(m * k, f16 ? 2 : 1)), out_bytes);
   return cost;
 }
 

@@ -9,6 +9,8 @@
 
 namespace lpusim {
 
+// Counts saturate at the largest std::uint64_t; a saturated occupancy becomes a saturated time,
+// which the chip reports as a time overflow.
 struct UnitCost {
   std::uint64_t occupancy_cycles = 0;  // the queue is busy this long
   std::uint64_t latency_cycles = 0;    // results complete this long after occupancy ends
@@ -38,7 +40,9 @@ class MxmCost {
   MxmConfig mxm_;
 };
 
-// ceil(a / b) for positive integers.
-inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+// ceil(a / b) for b > 0; never overflows, even for a saturated a.
+inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return a / b + (a % b != 0 ? 1 : 0);
+}
 
 }  // namespace lpusim

@@ -39,7 +39,8 @@ class MemoryChannelCore {
   // Earliest time >= ready_fs at which a new transfer may be issued (an outstanding slot free).
   Femtoseconds issue_slot_fs(Femtoseconds ready_fs) const;
 
-  // Schedules `rows` rows of `bytes` each as one transfer requested at ready_fs.
+  // Schedules `rows` rows of `bytes` each as one transfer requested at ready_fs. Times saturate
+  // at kMaxFemtoseconds; the caller reports a saturated `complete` as an overflow.
   TransferTiming schedule(Femtoseconds ready_fs, std::uint64_t bytes, std::uint64_t rows);
 
   const MemoryChannelStats& stats() const { return stats_; }

@@ -92,11 +92,19 @@ bool is_numeric(KeyKind kind) {
          kind != KeyKind::kNameList;
 }
 
+// Every numeric key has a range in the catalogue; a value outside it (or not a finite number) is
+// refused with the range in the message.
 void check_range(const KeySpec& spec, const ConfigEntry& entry, double number) {
   const bool too_small = spec.min_exclusive ? !(number > spec.min) : !(number >= spec.min);
-  if (too_small) fail(entry, fmt::format("{} {}", noun_of(spec.kind), range_text(spec)));
-  if (spec.kind == KeyKind::kCount && number > INT_MAX)
-    fail(entry, fmt::format("a whole number {} and <= {}", range_text(spec), INT_MAX));
+  const bool too_large =
+      !(number <= spec.max) || (spec.kind == KeyKind::kCount && number > INT_MAX);
+  if (too_small || too_large)
+    fail(entry, fmt::format("{} in {}", noun_of(spec.kind), range_text(spec)));
+}
+
+std::string bound_text(const KeySpec& spec, double bound) {
+  if (bound == 0 || spec.kind == KeyKind::kCount) return fmt::format("{}", bound);
+  return format_key(spec, KeyValue{bound, {}, {}});
 }
 
 KeyValue parse_text_kind(const KeySpec& spec, const ConfigEntry& entry) {
@@ -304,10 +312,8 @@ std::string unit_of(const KeySpec& spec) {
 
 std::string range_text(const KeySpec& spec) {
   if (!is_numeric(spec.kind)) return "";
-  const std::string bound = spec.min == 0 || spec.kind == KeyKind::kCount
-                                ? fmt::format("{}", spec.min)
-                                : format_key(spec, KeyValue{spec.min, {}, {}});
-  return fmt::format("{} {}", spec.min_exclusive ? ">" : ">=", bound);
+  return fmt::format("{}{}, {}]", spec.min_exclusive ? "(" : "[", bound_text(spec, spec.min),
+                     bound_text(spec, spec.max));
 }
 
 std::string dump_config(const KeyCatalogue& catalogue,

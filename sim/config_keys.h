@@ -38,6 +38,7 @@ struct KeySpec {
   std::string_view default_text;  // value used when absent; empty = required
   double min = 0;                 // numbers: smallest allowed value (in the held unit)
   bool min_exclusive = false;     // numbers: value must be > min rather than >= min
+  double max = 0;                 // numbers: largest allowed value (in the held unit)
   std::string_view choices;       // kEnum, kNameList: "streamed|resident"
   std::string_view example;       // "80 GB/s", shown in messages and --describe
   std::string_view description;   // what the key means
@@ -76,7 +77,7 @@ std::string format_key(const KeySpec& spec, const KeyValue& value);
 // The unit (or choices) a key is shown with in --describe: "B/s", "streamed|resident".
 std::string unit_of(const KeySpec& spec);
 
-// "> 0", ">= 1", ">= 1 B" for numeric kinds, "" for others.
+// "[1, 1024]", "[1 kHz, 100 GHz]", "(0, 1 s]" for numeric kinds, "" for others.
 std::string range_text(const KeySpec& spec);
 
 // YAML text of `values` (key path -> value, every catalogue key) in canonical units, grouped into

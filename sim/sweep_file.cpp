@@ -29,7 +29,7 @@ struct Leaf {
 };
 
 KeySpec name_only(std::string_view name) {
-  return KeySpec{name, KeyKind::kString, "", 0, false, "", "", "", ""};
+  return KeySpec{name, KeyKind::kString, "", 0, false, 0, "", "", "", ""};
 }
 
 const KeyCatalogue& top_level_catalogue() {

@@ -179,7 +179,7 @@ TEST_F(ModelConfigTest, KvHeadsNotDividingHeads_IsReportedAtKvHeads) {
 TEST_F(ModelConfigTest, ZeroValues_AreOutOfRange) {
   const InputError e = error_of(replace_line(kValid, 4, "layers: 0"));
   EXPECT_EQ(e.where().line, 4);
-  EXPECT_THAT(e.what(), HasSubstr("layers: expected a whole number >= 1, got \"0\""));
+  EXPECT_THAT(e.what(), HasSubstr("layers: expected a whole number in [1, 1024], got \"0\""));
   EXPECT_EQ(error_of(replace_line(kValid, 6, "kv_heads: 0")).where().line, 6);
 }
 
