@@ -163,10 +163,11 @@ ResolvedOutput resolve_output(const std::string& path, std::string_view what) {
   const std::string dir = directory_of(out.target);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    refuse(path, what, "directory '" + dir + "' does not exist");
+    refuse(path, what, "cannot create the file: directory '" + dir + "' does not exist");
   }
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    refuse(path, what, "directory '" + dir + "' is not writable: " + reason(errno));
+    refuse(path, what,
+           "cannot create the file: directory '" + dir + "' is not writable: " + reason(errno));
   }
   return out;
 }

@@ -133,20 +133,23 @@ TEST(OutputSafetyCli, SweepThatFillsTheDisk_IsExit2_AndKeepsOnlyWholeRows) {
   SmallDisk disk;
   LPUSIM_REQUIRE_SMALL_DISK(disk);
   TempDir dir;
-  // Room for the header and a few rows only: the filler leaves the last pages free.
-  std::ofstream(disk.file("r.csv"));
+  // Room for one page of the results (4 KiB; the whole file is about 6.4 KB).
   {
     std::ofstream filler(disk.file(".filler"), std::ios::binary);
-    filler << std::string(64 * 1024 - 2 * 4096, 'f');
+    filler << std::string(64 * 1024 - 4096, 'f');
   }
   const CliResult r =
       run_lpusim({"sweep", kTinySweep, "--jobs", "1", "--out", disk.file("r.csv")}, dir);
   const std::string text = read_file(disk.file("r.csv"));
-  if (r.exit_code == 0) GTEST_SKIP() << "the results fit in two pages (" << text.size() << " B)";
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("No space left on device"));
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n') << "cut back to the last whole row";
+  EXPECT_LE(text.size(), 4096u);
+  const CliResult rerun = run_lpusim({"sweep", kTinySweep, "--out", dir.file("full.csv")}, dir);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(read_file(dir.file("full.csv")).substr(0, text.size()), text)
+      << "the rows kept are the first rows of a complete run";
   EXPECT_THAT(disk.entries(), ElementsAre("r.csv"));
 }
 
@@ -164,12 +167,13 @@ pid_t start_lpusim(const std::vector<std::string>& args) {
   return pid;
 }
 
-// Waits until the directory holds an entry whose name contains `part` (or ten seconds pass).
-bool wait_for_entry(const TempDir& dir, const std::string& part) {
+// Waits until the directory holds an entry whose name contains `part`, or is `part` when `exact`
+// (or ten seconds pass).
+bool wait_for_entry(const TempDir& dir, const std::string& part, bool exact = false) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     for (const std::string& name : dir.entries()) {
-      if (name.find(part) != std::string::npos) return true;
+      if (exact ? name == part : name.find(part) != std::string::npos) return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -188,6 +192,22 @@ TEST(OutputSafetyCli, RunStoppedBySigterm_LeavesNoTemporaryFile) {
   ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
   EXPECT_EQ(WTERMSIG(status), SIGTERM);
   EXPECT_TRUE(dir.entries().empty()) << dir.entries().front();
+}
+
+TEST(OutputSafetyCli, SweepStoppedBySigterm_LeavesOnlyItsResultsFile) {
+  TempDir dir;
+  std::ofstream(dir.file("slow.yaml")) << "model: llama2-70b\ncontext: 512\nprefill: false\n"
+                                          "axes:\n  quant: [int4, q3.5, q3, int8]\n";
+  const pid_t pid =
+      start_lpusim({"sweep", dir.file("slow.yaml"), "--jobs", "1", "--out", dir.file("r.csv")});
+  ASSERT_TRUE(wait_for_entry(dir, "r.csv", true));
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_THAT(dir.entries(), ElementsAre("r.csv", "slow.yaml"));
+  const std::string text = read_file(dir.file("r.csv"));
+  ASSERT_FALSE(text.empty()) << "the results file is created with its header";
+  EXPECT_EQ(text.back(), '\n');
 }
 
 }  // namespace
