@@ -55,7 +55,7 @@ int run_timeline(const TimelineCommandOptions& options) {
   o.process = options.process;
   o.title = options.title;
   o.width_px = options.width;
-  write_file_atomically(options.output, render_timeline_svg(options.trace, o));
+  write_file_atomically(options.output, render_timeline_svg(options.trace, o), "-o");
   return 0;
 }
 

@@ -513,12 +513,8 @@ SafetensorsWriter::SafetensorsWriter(std::string destination,
   check_declarations(tensors_);
   for (const TensorDeclaration& tensor : tensors_) sizes_.push_back(declared_size(tensor));
   const std::string header = header_json(tensors_, metadata);
-  temporary_path_ = destination_ + ".tmp-" + std::to_string(getpid());
-  file_ = std::fopen(temporary_path_.c_str(), "wb");
-  if (file_ == nullptr) {
-    fail(destination_,
-         "cannot create the temporary output " + temporary_path_ + ": " + system_error_text());
-  }
+  file_ = std::make_unique<AtomicFile>(destination_, "--out");
+  temporary_path_ = file_->temporary_path();
   try {
     std::uint8_t length[kLengthPrefixBytes];
     const std::uint64_t header_bytes = header.size();
@@ -537,15 +533,11 @@ SafetensorsWriter::~SafetensorsWriter() {
 }
 
 void SafetensorsWriter::discard() noexcept {
-  if (file_ != nullptr) std::fclose(file_);
-  file_ = nullptr;
-  if (!temporary_path_.empty()) std::remove(temporary_path_.c_str());
+  if (file_) file_->discard();
 }
 
 void SafetensorsWriter::write_raw(const void* bytes, std::size_t size) {
-  if (size != 0 && std::fwrite(bytes, 1, size, file_) != size) {
-    fail(destination_, "cannot write " + temporary_path_ + ": " + system_error_text());
-  }
+  file_->write(bytes, size);
 }
 
 void SafetensorsWriter::advance_past_complete_tensors() {
@@ -576,19 +568,7 @@ void SafetensorsWriter::commit() {
     throw std::logic_error("SafetensorsWriter: tensor '" + tensors_[current_].name +
                            "' is incomplete at commit");
   }
-  const bool flushed = std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
-  const bool closed = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (!flushed || !closed) {
-    const std::string reason = system_error_text();
-    discard();
-    fail(destination_, "cannot write " + temporary_path_ + ": " + reason);
-  }
-  if (std::rename(temporary_path_.c_str(), destination_.c_str()) != 0) {
-    const std::string reason = system_error_text();
-    discard();
-    fail(destination_, "cannot rename " + temporary_path_ + " onto it: " + reason);
-  }
+  file_->commit();
   committed_ = true;
 }
 

@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "traces/atomic_file.h"
 
 namespace lpusim {
 
@@ -120,11 +123,11 @@ struct TensorDeclaration {
   std::vector<std::uint64_t> shape;
 };
 
-// Writes a safetensors file to `<destination>.tmp-<pid>` in the destination's directory and
-// renames it onto `destination` in commit(). The header is written first (sizes are known from
-// the declarations); tensor bytes then follow in declaration order, in as many write() calls as
-// the caller likes. If commit() is never reached (an exception, an early return) the destructor
-// removes the temporary file, so nothing is left at the destination.
+// Writes a safetensors file through an AtomicFile (a temporary file in the destination's directory
+// renamed onto `destination` in commit(), or a device written in place). The header is written
+// first (sizes are known from the declarations); tensor bytes then follow in declaration order, in
+// as many write() calls as the caller likes. If commit() is never reached (an exception, an early
+// return) the destructor removes the temporary file, so nothing is left at the destination.
 class SafetensorsWriter {
  public:
   SafetensorsWriter(std::string destination, std::vector<TensorDeclaration> tensors,
@@ -154,7 +157,7 @@ class SafetensorsWriter {
   std::vector<std::uint64_t> sizes_;
   std::size_t current_ = 0;  // index of the tensor being written
   std::uint64_t written_in_current_ = 0;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<AtomicFile> file_;
   bool committed_ = false;
 };
 

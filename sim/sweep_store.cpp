@@ -1,5 +1,6 @@
-// POSIX file handling of sweep results: O_APPEND + flock + ftruncate for the live file, and a
-// temporary file + fsync + rename for rewrites, so no kill or crash leaves a half-written file.
+// POSIX file handling of sweep results: a new file appears with its header (temporary file +
+// link), rows go through O_APPEND + flock + ftruncate, rewrites through AtomicFile (temporary
+// file + fsync + rename), so no kill, crash or full disk leaves a half-written file.
 #include "sim/sweep_store.h"
 
 #include <fcntl.h>
@@ -8,12 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 
 #include "sim/output_file.h"
 #include "sim/sweep_csv.h"
+#include "traces/atomic_file.h"
 
 namespace lpusim {
 namespace {
@@ -56,30 +57,55 @@ void sync_directory_of(const std::string& path) {
 
 std::string header_text(const std::vector<std::string>& header) { return csv_line(header); }
 
-// Holds SIGINT, SIGTERM and SIGHUP back while a file is replaced, so Ctrl-C cannot leave the
-// temporary file behind; a signal that arrived meanwhile is delivered when this goes away.
-class DeferStopSignals {
- public:
-  DeferStopSignals() {
-    sigset_t stop;
-    sigemptyset(&stop);
-    for (const int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop, signal);
-    sigprocmask(SIG_BLOCK, &stop, &previous_);
+// Creates `path` holding `text`, or returns false when it exists. The text goes to a temporary
+// file that link() puts in place, so the file never exists empty or half-written, and a second
+// sweep starting at the same moment finds the first one's file instead of replacing it.
+bool create_exclusively(const std::string& path, const std::string& text) {
+  const std::string temp = temporary_path_for(path);
+  const int slot = register_cleanup_path(temp);
+  const auto drop_temp = [&] {
+    ::unlink(temp.c_str());
+    unregister_cleanup_path(slot);
+  };
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    const int error = errno;
+    unregister_cleanup_path(slot);
+    errno = error;
+    fail(path, "cannot create the temporary file '" + temp + "'");
   }
-  ~DeferStopSignals() { sigprocmask(SIG_SETMASK, &previous_, nullptr); }
-  DeferStopSignals(const DeferStopSignals&) = delete;
-  DeferStopSignals& operator=(const DeferStopSignals&) = delete;
-
- private:
-  sigset_t previous_;
-};
+  try {
+    write_all(fd, text, path);
+    if (::fsync(fd) != 0) fail(path, "cannot sync");
+    if (::close(fd) != 0) fail(path, "cannot close");
+  } catch (...) {
+    ::close(fd);  // EBADF after a failed close: harmless
+    drop_temp();
+    throw;
+  }
+  if (::link(temp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    drop_temp();
+    if (error == EEXIST) return false;
+    errno = error;
+    fail(path, "cannot put the new file in place");
+  }
+  drop_temp();
+  sync_directory_of(path);
+  return true;
+}
 
 }  // namespace
 
 ResultsAppender::ResultsAppender(const std::string& path, const std::vector<std::string>& header)
     : path_(path), header_(header) {
-  check_output_path(path, "sweep results");
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (resolve_output(path, "sweep results").in_place) {
+    throw InputError(path +
+                     ": sweep results: not a regular file (a results file is read back to "
+                     "resume the sweep)");
+  }
+  create_exclusively(path, header_text(header));
+  fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) fail(path, "cannot open");
   try {
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
@@ -90,10 +116,9 @@ ResultsAppender::ResultsAppender(const std::string& path, const std::vector<std:
         fail(path, "cannot drop the incomplete last line");
       if (::fsync(fd_) != 0) fail(path, "cannot sync");
     }
-    if (existing_.header.empty()) {
-      write_all(fd_, header_text(header), path);
-      if (::fsync(fd_) != 0) fail(path, "cannot sync");
-      sync_directory_of(path);
+    size_ = existing_.complete_bytes;
+    if (existing_.header.empty()) {  // an empty file: the header goes in first
+      append_line(header_text(header));
       existing_.header = header;
     } else if (existing_.header != header) {
       throw InputError(SourceLocation{path, 1, ""},
@@ -110,10 +135,18 @@ ResultsAppender::~ResultsAppender() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ResultsAppender::append(const ResultRow& row) {
-  const std::string line = csv_line(row);
-  write_all(fd_, line, path_);
-  if (::fsync(fd_) != 0) fail(path_, "cannot sync");
+void ResultsAppender::append(const ResultRow& row) { append_line(csv_line(row)); }
+
+void ResultsAppender::append_line(const std::string& line) {
+  try {
+    write_all(fd_, line, path_);
+    if (::fsync(fd_) != 0) fail(path_, "cannot sync");
+  } catch (const InputError&) {
+    // A full disk can take part of the line: cut the file back to its last complete line.
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) == 0) ::fsync(fd_);
+    throw;
+  }
+  size_ += line.size();
 }
 
 void ResultsAppender::rewrite(const std::vector<ResultRow>& rows) {
@@ -122,28 +155,10 @@ void ResultsAppender::rewrite(const std::vector<ResultRow>& rows) {
 
 void write_results_file(const std::string& path, const std::vector<std::string>& header,
                         const std::vector<ResultRow>& rows) {
-  const DeferStopSignals defer;
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(temp, "cannot create");
-  try {
-    std::string text = header_text(header);
-    for (const ResultRow& row : rows) text += csv_line(row);
-    write_all(fd, text, temp);
-    if (::fsync(fd) != 0) fail(temp, "cannot sync");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    errno = error;
-    fail(path, "cannot rename the finished file into place");
-  }
-  sync_directory_of(path);
+  AtomicFile file(path, "results");
+  file.write(header_text(header));
+  for (const ResultRow& row : rows) file.write(csv_line(row));
+  file.commit();
 }
 
 }  // namespace lpusim

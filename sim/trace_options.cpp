@@ -37,11 +37,12 @@ int parse_layer(std::string_view text) {
   return static_cast<int>(layer);
 }
 
-// dir/.NAME.tmp-PID.vcd: SystemC names its files NAME.vcd, so the temporary keeps the suffix.
-std::string temporary_vcd_path(const std::string& path) {
+// dir/.NAME.fifo-PID.vcd, the FIFO SystemC writes the VCD into: SystemC names its files NAME.vcd,
+// so the name keeps the suffix.
+std::string vcd_fifo_path(const std::string& path) {
   const std::filesystem::path p(path);
   const std::string name =
-      "." + p.stem().string() + ".tmp-" + std::to_string(::getpid()) + p.extension().string();
+      "." + p.stem().string() + ".fifo-" + std::to_string(::getpid()) + p.extension().string();
   return (p.parent_path() / name).string();
 }
 
@@ -120,10 +121,9 @@ void TraceSession::open_vcd(const TraceOptions& options, const TraceFilter& filt
     throw InputError(SourceLocation{"", 0, "--vcd"},
                      "expected a file name ending in .vcd, got \"" + options.vcd + "\"");
   }
-  vcd_path_ = options.vcd;
-  vcd_temp_ = temporary_vcd_path(options.vcd);
+  vcd_ = std::make_unique<PipeCapture>(options.vcd, "--vcd", vcd_fifo_path(options.vcd));
   ChipVcdOptions vcd;
-  vcd.path = vcd_temp_;
+  vcd.path = vcd_->fifo_path();
   vcd.window_from_fs = filter.window.from_fs;
   vcd.window_to_fs = filter.window.to_fs;
   try {
@@ -136,9 +136,9 @@ void TraceSession::open_vcd(const TraceOptions& options, const TraceFilter& filt
 }
 
 TraceSession::~TraceSession() {
-  if (vcd_temp_.empty()) return;
-  close_chip_vcd();
-  std::remove(vcd_temp_.c_str());
+  if (!vcd_) return;
+  close_chip_vcd();  // SystemC closes its end of the FIFO before the copy stops
+  vcd_.reset();
 }
 
 ChipObserver* TraceSession::begin_run(const Program& program, const HwConfig& hw,
@@ -162,15 +162,10 @@ void TraceSession::finish() {
                    "--trace-merge, or raise --trace-limit\n";
     }
   }
-  if (vcd_temp_.empty()) return;
+  if (!vcd_) return;
   close_chip_vcd();
-  if (std::rename(vcd_temp_.c_str(), vcd_path_.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(vcd_temp_.c_str());
-    vcd_temp_.clear();
-    throw InputError(vcd_path_ + ": cannot rename the finished VCD file into place: " + reason);
-  }
-  vcd_temp_.clear();
+  const std::unique_ptr<PipeCapture> vcd = std::move(vcd_);
+  vcd->finish();
 }
 
 std::unique_ptr<TraceSession> open_trace_session(const TraceOptions& options, Hertz clock) {

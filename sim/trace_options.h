@@ -9,6 +9,7 @@
 #include "kernels/quantity.h"
 #include "traces/chrome_trace.h"
 #include "traces/chrome_trace_run.h"
+#include "traces/pipe_capture.h"
 #include "traces/run_tracer.h"
 
 namespace CLI {
@@ -50,8 +51,8 @@ class TraceSession : public ChipRunTracer {
   ChipObserver* begin_run(const Program& program, const HwConfig& hw,
                           const std::string& label) override;
   void end_run(const ChipRunResult& result) override;
-  // Completes the files and renames them into place; warns on stderr when the event limit cut
-  // the JSON trace short.
+  // Completes the files and puts them in place (see AtomicFile); warns on stderr when the event
+  // limit cut the JSON trace short.
   void finish();
 
  private:
@@ -59,8 +60,7 @@ class TraceSession : public ChipRunTracer {
 
   std::unique_ptr<ChromeTraceWriter> json_;
   std::unique_ptr<ChromeTraceRun> run_;
-  std::string vcd_path_;
-  std::string vcd_temp_;
+  std::unique_ptr<PipeCapture> vcd_;  // SystemC writes the VCD into its FIFO
 };
 
 // A session when the options ask for a trace, else null; checks that the window and layer

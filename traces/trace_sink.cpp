@@ -1,11 +1,9 @@
 #include "traces/trace_sink.h"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 #include "kernels/error.h"
 
@@ -14,7 +12,10 @@ namespace lpusim {
 namespace {
 
 constexpr std::string_view kGzipSuffix = ".gz";
-constexpr int kGzipLevel = 1;  // fastest: traces are large and compress well even so
+constexpr int kGzipLevel = 1;             // fastest: traces are large and compress well even so
+constexpr int kGzipWindowBits = 15 + 16;  // the largest window, with a gzip header and trailer
+constexpr int kGzipMemoryLevel = 8;       // zlib's default
+constexpr std::size_t kCompressedChunk = 256 * 1024;
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -22,50 +23,65 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 }  // namespace
 
-std::string temporary_trace_path(const std::string& path) {
-  const std::filesystem::path p(path);
-  const std::string name = "." + p.filename().string() + ".tmp-" + std::to_string(::getpid());
-  return (p.parent_path() / name).string();
-}
-
 TraceSink::TraceSink(std::string path)
-    : path_(std::move(path)),
-      temp_(temporary_trace_path(path_)),
-      gzip_(ends_with(path_, kGzipSuffix)) {
+    : path_(std::move(path)), gzip_(ends_with(path_, kGzipSuffix)), file_(path_, "--trace") {
   if (gzip_) {
-    const std::string mode = "wb" + std::to_string(kGzipLevel);
-    gz_ = gzopen(temp_.c_str(), mode.c_str());
-    if (gz_ == nullptr) fail("cannot create");
-  } else {
-    file_ = std::fopen(temp_.c_str(), "wb");
-    if (file_ == nullptr) fail("cannot create");
+    zstream_ = std::make_unique<z_stream>();
+    if (deflateInit2(zstream_.get(), kGzipLevel, Z_DEFLATED, kGzipWindowBits, kGzipMemoryLevel,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
+      zstream_.reset();
+      throw InputError(path_ + ": --trace: cannot start the gzip compressor");
+    }
+    compressed_ = std::make_unique<char[]>(kCompressedChunk);
   }
   capacity_ = 2 * kFlushBytes;
   data_ = std::make_unique<char[]>(capacity_);
 }
 
 TraceSink::~TraceSink() {
-  if (committed_) return;
-  close_file();
-  std::remove(temp_.c_str());
+  if (zstream_) deflateEnd(zstream_.get());
+}
+
+void TraceSink::remember(const std::string& error) {
+  if (error_.empty()) error_ = error;
+}
+
+// Flushes happen inside the simulation's threads, where an exception would not reach main intact:
+// failures are remembered and reported by commit().
+void TraceSink::deflate_buffer(const char* data, std::size_t size, int mode) {
+  z_stream& z = *zstream_;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+  z.avail_in = static_cast<uInt>(size);
+  for (;;) {
+    z.next_out = reinterpret_cast<Bytef*>(compressed_.get());
+    z.avail_out = static_cast<uInt>(kCompressedChunk);
+    const int status = deflate(&z, mode);
+    if (status == Z_STREAM_ERROR) {
+      remember("gzip compression failed");
+      return;
+    }
+    const std::size_t produced = kCompressedChunk - z.avail_out;
+    if (const int error = file_.try_write(compressed_.get(), produced); error != 0) {
+      remember(std::strerror(error));
+      return;
+    }
+    if (mode == Z_FINISH ? status == Z_STREAM_END : z.avail_out != 0) return;
+    if (status != Z_OK && status != Z_BUF_ERROR) {
+      remember("gzip compression failed");
+      return;
+    }
+  }
 }
 
 void TraceSink::flush() {
   if (used_ == 0) return;
-  if (!error_.empty()) {  // already failed: drop the data, commit() reports it
-    used_ = 0;
-    return;
+  if (error_.empty()) {
+    if (gzip_) {
+      deflate_buffer(data_.get(), used_, Z_NO_FLUSH);
+    } else if (const int error = file_.try_write(data_.get(), used_); error != 0) {
+      remember(std::strerror(error));
+    }
   }
-  bool ok = false;
-  if (gzip_) {
-    ok = gzwrite(static_cast<gzFile>(gz_), data_.get(), static_cast<unsigned>(used_)) ==
-         static_cast<int>(used_);
-  } else {
-    ok = std::fwrite(data_.get(), 1, used_, file_) == used_;
-  }
-  // Flushes happen inside the simulation's threads, where an exception would not reach main
-  // intact: remember the failure and report it from commit().
-  if (!ok) error_ = errno != 0 ? std::strerror(errno) : "I/O error";
   bytes_written_ += used_;
   used_ = 0;
 }
@@ -77,38 +93,14 @@ void TraceSink::make_room(std::size_t bytes) {
   data_ = std::make_unique<char[]>(capacity_);
 }
 
-bool TraceSink::close_file() {
-  bool ok = true;
-  if (gz_ != nullptr) {
-    ok = gzclose(static_cast<gzFile>(gz_)) == Z_OK;
-    gz_ = nullptr;
-  }
-  if (file_ != nullptr) {
-    ok = std::fclose(file_) == 0;
-    file_ = nullptr;
-  }
-  return ok;
-}
-
 void TraceSink::commit() {
   flush();
-  const bool closed = close_file();
+  if (gzip_ && error_.empty()) deflate_buffer(nullptr, 0, Z_FINISH);
   if (!error_.empty()) {
-    std::remove(temp_.c_str());
-    throw InputError(path_ + ": cannot write the trace: " + error_);
+    file_.discard();
+    throw InputError(path_ + ": --trace: cannot write the trace: " + error_);
   }
-  if (!closed) fail("cannot write");
-  if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temp_.c_str());
-    throw InputError(path_ + ": cannot rename the finished trace into place: " + reason);
-  }
-  committed_ = true;
-}
-
-void TraceSink::fail(const std::string& what) {
-  const std::string reason = errno != 0 ? std::strerror(errno) : "I/O error";
-  throw InputError(path_ + ": " + what + " the trace's temporary file '" + temp_ + "': " + reason);
+  file_.commit();
 }
 
 }  // namespace lpusim

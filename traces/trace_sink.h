@@ -1,6 +1,6 @@
-// A streaming output file for traces: bytes go through a fixed buffer to a temporary file next to
-// the destination (gzip-compressed when the name ends in ".gz") and are renamed into place on
-// commit(); a sink destroyed without commit() removes its temporary file.
+// A streaming output file for traces: bytes go through a fixed buffer (and zlib's deflate when the
+// name ends in ".gz") into an AtomicFile, which appears at the destination on commit(); a sink
+// destroyed without commit() removes its temporary file.
 #pragma once
 
 #include <cstdint>
@@ -10,11 +10,15 @@
 #include <string>
 #include <string_view>
 
+#include "traces/atomic_file.h"
+
+struct z_stream_s;  // zlib's compressor state
+
 namespace lpusim {
 
 class TraceSink {
  public:
-  // Opens the temporary file; throws InputError naming `path` when it cannot be created.
+  // Opens the output (see AtomicFile); throws InputError naming `path` when it cannot.
   explicit TraceSink(std::string path);
   ~TraceSink();
   TraceSink(const TraceSink&) = delete;
@@ -34,8 +38,8 @@ class TraceSink {
     std::memcpy(p, text.data(), text.size());
     commit(p + text.size());
   }
-  // Flushes, closes and renames onto the destination. Throws InputError on a write failure
-  // (also one that happened earlier: writes never throw while the chip runs).
+  // Flushes, syncs and renames onto the destination. Throws InputError on a write or compression
+  // failure (also one that happened earlier: writes never throw while the chip runs).
   void commit();
   const std::string& path() const { return path_; }
   bool gzip() const { return gzip_; }
@@ -45,23 +49,19 @@ class TraceSink {
   static constexpr std::size_t kFlushBytes = 1u << 20;
   void flush();
   void make_room(std::size_t bytes);
-  bool close_file();  // false when buffered data could not be written
-  [[noreturn]] void fail(const std::string& what);
+  void deflate_buffer(const char* data, std::size_t size, int mode);
+  void remember(const std::string& error);
 
   std::string path_;
-  std::string temp_;
   bool gzip_ = false;
-  std::FILE* file_ = nullptr;
-  void* gz_ = nullptr;  // gzFile
+  AtomicFile file_;
+  std::unique_ptr<z_stream_s> zstream_;  // set when gzip_
+  std::unique_ptr<char[]> compressed_;
   std::unique_ptr<char[]> data_;
   std::size_t capacity_ = 0;
   std::size_t used_ = 0;
   std::uint64_t bytes_written_ = 0;
   std::string error_;  // why a flush failed, reported by commit()
-  bool committed_ = false;
 };
-
-// The temporary name a trace is written under before it is renamed to `path`.
-std::string temporary_trace_path(const std::string& path);
 
 }  // namespace lpusim
