@@ -644,7 +644,3 @@ ChipRunResult run_on_chip(const Program& program, const HwConfig& hw,
 }
 
 }  // namespace lpusim
-
-// libsystemc's own main() calls sc_main; lpusim has its own main and drives SystemC through
-// run_on_chip, so this entry point exists only to satisfy the shared library's reference.
-int sc_main(int /*argc*/, char** /*argv*/) { return 1; }

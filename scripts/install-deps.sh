@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package lpusim needs to build, test and benchmark.
+# Installs every Debian package lpusim needs to build, test and benchmark. clang and its
+# sanitizer/libFuzzer runtimes (libclang-rt-14-dev; llvm for llvm-symbolizer's stack traces) build
+# the sanitizer suite and the fuzz harnesses that scripts/test.sh runs.
 # Safe to run twice: apt-get skips what is already installed.
 set -euo pipefail
 
@@ -8,6 +10,7 @@ packages=(
   libsystemc-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libbenchmark-dev zlib1g-dev python3
   python3-matplotlib
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
