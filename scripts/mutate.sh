@@ -46,15 +46,38 @@ case $scratch/ in
 esac
 [[ $keep == 1 ]] || trap 'rm -rf "$scratch"' EXIT
 src=$scratch/src
-build=$scratch/build
+build=$src/build  # inside the copy, like the caller's: ccache (CCACHE_BASEDIR) then reuses objects
 log=$scratch/log
-mkdir -p "$log"
+mkdir -p "$log" "$src"
 
-# The tree as the caller has it (committed or not, ignored files such as build/ left out).
-rm -rf "$src"
-mkdir -p "$src"
+# The tree as the caller has it (committed or not, ignored files such as build/ left out), synced
+# by content into the copy: an unchanged file keeps its time stamp, so a re-run rebuilds little.
+rm -rf "$scratch/stage"
+mkdir -p "$scratch/stage"
 git -C "$root" ls-files -z --cached --others --exclude-standard |
-  (cd "$root" && xargs -0 tar cf - --no-recursion -- 2>/dev/null) | tar xf - -C "$src"
+  (cd "$root" && xargs -0 tar cf - --no-recursion -- 2>/dev/null) | tar xf - -C "$scratch/stage"
+python3 - "$scratch/stage" "$src" <<'EOF_SYNC'
+import filecmp, os, shutil, sys
+stage, src = sys.argv[1:]
+wanted = set()
+for dirpath, _, files in os.walk(stage):
+    for name in files:
+        rel = os.path.relpath(os.path.join(dirpath, name), stage)
+        wanted.add(rel)
+        dst = os.path.join(src, rel)
+        if not os.path.exists(dst) or not filecmp.cmp(os.path.join(stage, rel), dst, shallow=False):
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(os.path.join(stage, rel), dst)
+            os.utime(dst)  # newer than any object built from the old content
+for dirpath, dirs, files in os.walk(src):
+    if os.path.relpath(dirpath, src) == ".":
+        dirs[:] = [d for d in dirs if d != "build"]
+    for name in files:
+        rel = os.path.relpath(os.path.join(dirpath, name), src)
+        if rel not in wanted:
+            os.remove(os.path.join(src, rel))
+EOF_SYNC
+rm -rf "$scratch/stage"
 
 echo "mutate.sh: scratch copy in $src; building (log in $log/baseline-build.txt)"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${LPUSIM_BUILD_TYPE:-RelWithDebInfo}" \
@@ -87,7 +110,8 @@ targets_for() {
     sim/sweep_plan*)
       echo lpusim unit_sim_sweep_plan_test ;;
     traces/*)
-      echo lpusim unit_sim_timeline_derived_test sc_trace_sc_test cli_trace_cli_test ;;
+      echo lpusim unit_sim_timeline_derived_test sc_trace_sc_test cli_trace_cli_test \
+        cli_timeline_derived_cli_test ;;
     *)
       echo "mutate.sh: no tests are mapped to $1; add it to targets_for" >&2
       return 1 ;;

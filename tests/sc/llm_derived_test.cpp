@@ -66,6 +66,17 @@ TEST(LlmDerived, DecodeBytesAndMacs_FollowFromTheModelsShapes) {
   EXPECT_EQ(tiny_run().decode.kv_write_bytes, kLayers * kBatch * 2 * kKvWidth * kFp16);
 }
 
+TEST(LlmDerived, Int8KvCache_ReadsOneByteCodesAndAnFp16ScalePerTokenAndHead) {
+  WorkloadSpec s = tiny_fp16_spec();
+  s.kv = KvFormat::kInt8;
+  const LlmRunResult r = run_llm(s, testing::round_number_chip(), false);
+  // per layer, sequence, K or V and KV head: 100 tokens x (64 one-byte codes + a 2-byte scale)
+  const std::uint64_t per_head = kContext * (kHeadDim + 2);
+  EXPECT_EQ(r.decode.metrics.work.kv_bytes, kLayers * kBatch * 2 * 2 * per_head);
+  EXPECT_EQ(r.decode.kv_write_bytes, kLayers * kBatch * 2 * 2 * (kHeadDim + 2));
+  EXPECT_EQ(r.decode.metrics.work.weight_bytes, kDecodeWeightBytes);
+}
+
 TEST(LlmDerived, DecodeFloors_AreTheHandCountsOverTheChipsRates) {
   const StepMetrics& m = tiny_run().decode.metrics;
   // 100 GB/s; 2 x 64 x 64 MACs per 1 ns cycle
