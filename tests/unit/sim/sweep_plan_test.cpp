@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "sim/sweep_file.h"
 #include "tests/support/cli_runner.h"
@@ -201,18 +202,37 @@ TEST(SweepHash, DoesNotDependOnWhereTheFilesAre_OrHowValuesAreSpelled) {
   EXPECT_EQ(plan_of(a, text).points[0].canonical.find(a.path().string()), std::string::npos);
 }
 
+// The base is itself a point (context: 64 restates it), and every other point changes one
+// field of it. A field left out of the hash would make its point collapse into the base.
 TEST(SweepHash, ChangesWithEveryParameter) {
   TempDir dir;
-  const SweepPlan plan = plan_of(dir, std::string(kBase) +
-                                          "points:\n  - {quant: int4}\n  - {quant: q3}\n"
-                                          "  - {batch: 2}\n  - {context: 65}\n  - {prompt: 9}\n"
-                                          "  - {kv_format: int8}\n  - {prefill: true}\n"
-                                          "  - {group_size: 64}\n  - {vxm.lanes: 160}\n"
-                                          "  - {hw: hbm3-3tbps}\n  - {model: llama2-7b}\n");
-  std::set<std::string> hashes;
-  for (const SweepPoint& p : plan.points) hashes.insert(p.hash);
-  EXPECT_EQ(hashes.size(), 11u);
+  const std::vector<std::string> one_field = {
+      "{context: 64}",  // the base
+      // the workload
+      "{quant: int4}", "{quant: q3}", "{batch: 2}", "{context: 65}", "{prompt: 9}",
+      "{kv_format: int8}", "{prefill: true}", "{group_size: 64}", "{model: llama2-7b}",
+      "{hw: hbm3-3tbps}",
+      // every hardware key
+      "{clock: 901 MHz}", "{weights: resident}", "{memory.bandwidth: 81 GB/s}",
+      "{memory.latency: 101 ns}", "{memory.burst: 128 B}", "{memory.outstanding: 9}",
+      "{sram.capacity: 200 MiB}", "{sram.bandwidth: 4096 B/cycle}", "{mxm.planes: 3}",
+      "{mxm.rows: 128}", "{mxm.cols: 128}", "{mxm.weight_load: 2048 B/cycle}", "{vxm.lanes: 160}",
+      "{vxm.alus_per_lane: 8}", "{dispatch.issue_per_cycle: 2}", "{energy.memory: 150 pJ/B}",
+      "{energy.sram: 1 pJ/B}", "{energy.mac_int8: 0.4 pJ}", "{energy.vxm_op: 0.3 pJ}",
+      "{energy.static: 7 W}"};
+  std::string text = std::string(kBase) + "points:\n";
+  for (const std::string& p : one_field) text += "  - " + p + "\n";
+  const SweepPlan plan = plan_of(dir, text);
   EXPECT_EQ(plan.duplicates, 0u);
+  ASSERT_EQ(plan.points.size(), one_field.size());
+  // Every pair differs in one field (a variant and the base) or in two (two variants), so every
+  // pair must hash differently.
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    for (std::size_t j = i + 1; j < plan.points.size(); ++j) {
+      EXPECT_NE(plan.points[i].hash, plan.points[j].hash)
+          << one_field[i] << " and " << one_field[j];
+    }
+  }
 }
 
 TEST(SweepShard, EveryPoint_IsInExactlyOneShard) {
