@@ -128,6 +128,7 @@ void add_format_option(CLI::App& command, std::string& format) {
 
 void print_report(const std::vector<Table>& tables, const std::string& json_text,
                   OutputFormat format) {
+  check_finite_tables(tables);
   if (format == OutputFormat::kJson) {
     std::cout << json_text << "\n";
   } else {
