@@ -1,6 +1,7 @@
 // `lpusim gemm`: one GEMM/GEMV on the simulated chip in a weight format, reporting the metrics of
 // DESIGN.md that apply to one matmul; with --functional it also carries real data and checks it.
 #include <CLI/CLI.hpp>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -136,7 +137,9 @@ CommandRunner add_gemm_command(CLI::App& app) {
   add_gemm_shape_options(*command, options->gemm);
   command->add_flag("--functional", options->functional,
                     "carry real data and check the INT32 results against a C++ reference");
-  command->add_option("--seed", options->seed, "seed of the random weights and activations");
+  add_integer_option(*command, "--seed", options->seed, 0,
+                     std::numeric_limits<std::uint64_t>::max(),
+                     "seed of the random weights and activations");
   command->add_option("--weights", options->weights,
                       "run on a tensor packed by `lpusim quantize` (implies --functional; the "
                       "shape, format and group size come from the file, X from quant-error's "

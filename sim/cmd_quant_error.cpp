@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "kernels/error.h"
 #include "kernels/format.h"
+#include "sim/cli_common.h"
 #include "sim/commands.h"
 #include "sim/quant_error.h"
 #include "sim/report.h"
@@ -293,8 +295,10 @@ CommandRunner add_quant_error_command(CLI::App& app) {
   command->add_option("--shape", options->shape, "synthetic matrix shape NxK")
       ->excludes(input)
       ->capture_default_str();
-  command->add_option("--seed", options->seed, "seed of synthetic weights and activations X")
-      ->capture_default_str();
+  add_integer_option(*command, "--seed", options->seed, 0,
+                     std::numeric_limits<std::uint64_t>::max(),
+                     "seed of synthetic weights and activations X")
+      ->default_str(std::to_string(kDefaultSeed));
   command->add_option("--quant", options->schemes, "weight formats, comma separated")
       ->delimiter(',')
       ->capture_default_str();

@@ -1,9 +1,11 @@
 // `lpusim timeline`: draws one run of a trace written with --trace as a Gantt-style SVG (a row
 // per unit, slices colored by opcode class, waits in grey, a time axis and a legend).
 #include <CLI/CLI.hpp>
+#include <limits>
 #include <memory>
 
 #include "kernels/error.h"
+#include "sim/cli_common.h"
 #include "sim/commands.h"
 #include "sim/output_file.h"
 #include "sim/units.h"
@@ -61,6 +63,12 @@ int run_timeline(const TimelineCommandOptions& options) {
 
 }  // namespace
 
+// Flag ranges: a picture narrower than 200 px has no room for its plot; 100,000 px bounds the
+// SVG's size; runs are numbered by 32-bit trace pids.
+constexpr int kMinWidthPx = 200;
+constexpr int kMaxWidthPx = 100000;
+constexpr int kMaxProcess = std::numeric_limits<int>::max();
+
 CommandRunner add_timeline_command(CLI::App& app) {
   auto options = std::make_shared<TimelineCommandOptions>();
   CLI::App* command = app.add_subcommand(
@@ -71,10 +79,11 @@ CommandRunner add_timeline_command(CLI::App& app) {
                       "the time to draw, FROM:TO from the run's start (default: all of it)");
   command->add_option("--span", options->span,
                       "draw this much time from the window's start (same scale side by side)");
-  command->add_option("--process", options->process,
-                      "the run to draw: 1 for the first run of the trace (default), 2 ...");
+  add_integer_option(*command, "--process", options->process, 1, kMaxProcess,
+                     "the run to draw: 1 for the first run of the trace (default), 2 ...");
   command->add_option("--title", options->title, "the picture's title (default: the run's name)");
-  command->add_option("--width", options->width, "width in pixels (default 1200)");
+  add_integer_option(*command, "--width", options->width, kMinWidthPx, kMaxWidthPx,
+                     "width in pixels (default 1200)");
   return [options] { return run_timeline(*options); };
 }
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "kernels/error.h"
+#include "sim/cli_common.h"
 
 namespace lpusim {
 
@@ -36,9 +37,12 @@ GemmSpec GemmOptions::spec() const {
 }
 
 void add_gemm_shape_options(CLI::App& command, GemmOptions& options) {
-  command.add_option("--m", options.m, "activation rows (tokens), default 1 (a GEMV)");
-  command.add_option("--k", options.k, "input features (reduction depth), required");
-  command.add_option("--n", options.n, "output features (weight rows), required");
+  add_integer_option(command, "--m", options.m, 1, kMaxDimension - 1,
+                     "activation rows (tokens), default 1 (a GEMV)");
+  add_integer_option(command, "--k", options.k, 1, kMaxDimension - 1,
+                     "input features (reduction depth), required");
+  add_integer_option(command, "--n", options.n, 1, kMaxDimension - 1,
+                     "output features (weight rows), required");
   command.add_option("--quant", options.quant,
                      "weight format: int8, int4, q3.5, q3.5-b8, q3, q2.5, fp16 or pattern:W,... "
                      "(default q3.5)");

@@ -3,11 +3,17 @@
 #include <CLI/CLI.hpp>
 
 #include "kernels/error.h"
+#include "sim/cli_common.h"
 #include "sim/model_config.h"
 
 namespace lpusim {
 
 namespace {
+
+// Flag ranges: positions are 32-bit signed token indices; a batch beyond 65,536 sequences is
+// outside anything the program builder sizes buffers for.
+constexpr std::uint64_t kMaxBatch = 65536;
+constexpr std::uint64_t kMaxTokens = (1ull << 31) - 1;
 
 void check_positive(const char* flag, std::uint64_t value) {
   if (value == 0) throw InputError(SourceLocation{"", 0, flag}, "expected at least 1, got 0");
@@ -46,10 +52,12 @@ void add_llm_options(CLI::App& command, LlmOptions& options) {
                      "model: a file, or a name in configs/models (default llama2-70b)");
   command.add_option("--group-size", options.group_size,
                      "weights per scale/offset group, or per-channel (default 128)");
-  command.add_option("--batch", options.batch, "sequences decoded together (default 1)");
-  command.add_option("--context", options.context,
+  add_integer_option(command, "--batch", options.batch, 1, kMaxBatch,
+                     "sequences decoded together (default 1)");
+  add_integer_option(command, "--context", options.context, 0, kMaxTokens - 1,
                      "tokens already in the KV cache at the decode step (default 2048)");
-  command.add_option("--prompt", options.prompt, "prompt tokens of the prefill (default 128)");
+  add_integer_option(command, "--prompt", options.prompt, 1, kMaxTokens,
+                     "prompt tokens of the prefill (default 128)");
   command.add_option("--kv-format", options.kv_format, "KV cache: fp16 or int8 (default fp16)");
 }
 

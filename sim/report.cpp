@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <utility>
 
@@ -177,6 +178,26 @@ std::string render_tables(const std::vector<Table>& tables, OutputFormat format)
     }
   }
   return out;
+}
+
+void check_finite_metric(std::string_view metric, double value) {
+  if (std::isfinite(value)) return;
+  throw SimulationError(std::string(metric) + " is not a finite number (" +
+                        (std::isnan(value) ? "nan" : "inf") +
+                        "): the configuration's values are too large for it to be computed");
+}
+
+void check_finite_tables(const std::vector<Table>& tables) {
+  for (const Table& table : tables) {
+    for (const std::vector<Cell>& row : table.rows()) {
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        if (!row[c].is_number()) continue;
+        check_finite_metric(
+            "'" + table.title() + "': '" + row.front().text() + "' (" + table.columns().at(c) + ")",
+            row[c].value());
+      }
+    }
+  }
 }
 
 }  // namespace lpusim

@@ -71,6 +71,12 @@ class Table {
 // not a table format: throws std::invalid_argument for kJson.
 std::string render_tables(const std::vector<Table>& tables, OutputFormat format);
 
+// Throws SimulationError (exit 3) naming the metric when `value` is NaN or infinite: every number
+// a simulating command reports is checked before it is printed.
+void check_finite_metric(std::string_view metric, double value);
+// The same for every number cell of `tables` (the metric is named by table, row and column).
+void check_finite_tables(const std::vector<Table>& tables);
+
 // One CSV field, quoted if needed.
 std::string csv_field(std::string_view text);
 

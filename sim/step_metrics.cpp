@@ -57,6 +57,27 @@ StepWork work_of_program(const Program& program) {
   return work;
 }
 
+namespace {
+
+// Every reported number must be finite: a NaN or an infinity would print as "inf" or JSON null
+// with exit 0. Ranges on the config keys make this unreachable; this is the last line of defence.
+void check_finite_metrics(const StepMetrics& m) {
+  check_finite_metric("seconds", m.seconds);
+  check_finite_metric("bandwidth_floor_s", m.bandwidth_floor_s);
+  check_finite_metric("mac_floor_s", m.mac_floor_s);
+  check_finite_metric("memory_busy_s", m.memory_busy_s);
+  check_finite_metric("bandwidth_bound_s", m.bandwidth_bound_s);
+  for (const UnitMetrics& u : m.units) {
+    check_finite_metric("units." + u.name + ".busy_s", u.busy_s);
+    check_finite_metric("units." + u.name + ".utilization", u.utilization);
+  }
+  check_finite_metric("energy_j", m.energy_j);
+  check_finite_metric("energy_j_per_token", m.energy_j_per_token);
+  check_finite_metric("avg_power_w", m.avg_power_w);
+}
+
+}  // namespace
+
 StepMetrics compute_step_metrics(const ChipRunResult& run, const HwConfig& hw,
                                  const StepWork& work) {
   StepMetrics m;
@@ -85,6 +106,7 @@ StepMetrics compute_step_metrics(const ChipRunResult& run, const HwConfig& hw,
   m.energy_j = energy_joules(run, hw, m.seconds);
   m.energy_j_per_token = safe_ratio(m.energy_j, static_cast<double>(work.tokens));
   m.avg_power_w = safe_ratio(m.energy_j, m.seconds);
+  check_finite_metrics(m);
   return m;
 }
 

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "kernels/error.h"
+#include "sim/cli_common.h"
 #include "sim/output_file.h"
 #include "sim/units.h"
 
@@ -20,6 +21,8 @@ namespace {
 
 const SourceLocation kWindowFlag{"", 0, "--trace-window"};
 const SourceLocation kLayersFlag{"", 0, "--trace-layers"};
+// About 10 GB of trace JSON: beyond what the viewers or the disk are expected to take.
+constexpr std::uint64_t kMaxTraceEventLimit = 100'000'000;
 
 Femtoseconds parse_time(std::string_view text, Hertz clock) {
   const Duration d = parse_duration(text, kWindowFlag);
@@ -58,7 +61,7 @@ void add_trace_options(CLI::App& command, TraceOptions& options) {
                      "record only the instructions of layers A-B (or one layer A)");
   command.add_flag("--trace-merge", options.merge,
                    "merge runs of identical back-to-back instructions into one slice with a count");
-  command.add_option("--trace-limit", options.limit,
+  add_integer_option(command, "--trace-limit", options.limit, 1, kMaxTraceEventLimit,
                      "record at most N events, the first ones (default 1000000)");
   command.add_option("--vcd", options.vcd,
                      "write a VCD file of the units' busy flags and opcodes, the memory channel "
