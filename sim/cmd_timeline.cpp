@@ -1,6 +1,13 @@
 // `lpusim timeline`: draws one run of a trace written with --trace as a Gantt-style SVG (a row
 // per unit, slices colored by opcode class, waits in grey, a time axis and a legend).
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <memory>
 
 #include "kernels/error.h"
@@ -19,18 +26,39 @@ struct TimelineCommandOptions {
   std::string window;  // FROM:TO
   std::string span;    // a time: the axis length
   std::string title;
-  int process = 1;
-  int width = 1200;
+  std::string process = "1";
+  std::string width = "1200";
 };
+
+// A whole number in [min, max] for `flag`, read as signed so that "-5" is refused, not wrapped.
+int parse_int_option(const std::string& text, const char* flag, std::int64_t min,
+                     std::int64_t max) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
+    throw InputError(
+        SourceLocation{"", 0, flag},
+        fmt::format("expected a whole number from {} to {}, got \"{}\"", min, max, text));
+  }
+  return static_cast<int>(value);
+}
 
 // A time in seconds units ("10us", "1.5 ms"); cycles are not known to a trace file.
 Femtoseconds parse_time_option(const std::string& text, const char* flag) {
   const SourceLocation where{"", 0, flag};
   const Duration d = parse_duration(text, where);
-  if (d.in_cycles || d.value < 0) {
+  if (d.in_cycles || !(d.value >= 0)) {
     throw InputError(where, "expected a time like \"10us\", got \"" + text + "\"");
   }
-  return seconds_to_fs(d.value);
+  constexpr double kFsRange = 18446744073709551616.0;  // 2^64
+  const double fs = std::round(d.value * kFemtosecondsPerSecond);
+  if (!(fs < kFsRange)) {
+    throw InputError(where, fmt::format("expected a time of at most {} us (the simulated time "
+                                        "range), got \"{}\"",
+                                        microseconds_text(kEndOfTime), text));
+  }
+  return static_cast<Femtoseconds>(fs);
 }
 
 void apply_window(const std::string& text, TimelineOptions& o) {
@@ -52,9 +80,9 @@ int run_timeline(const TimelineCommandOptions& options) {
   TimelineOptions o;
   if (!options.window.empty()) apply_window(options.window, o);
   if (!options.span.empty()) o.span_fs = parse_time_option(options.span, "--span");
-  o.process = options.process;
+  o.process = parse_int_option(options.process, "--process", 1, std::numeric_limits<int>::max());
   o.title = options.title;
-  o.width_px = options.width;
+  o.width_px = parse_int_option(options.width, "--width", kMinTimelineWidthPx, kMaxTimelineWidthPx);
   write_file_atomically(options.output, render_timeline_svg(options.trace, o));
   return 0;
 }
@@ -74,7 +102,7 @@ CommandRunner add_timeline_command(CLI::App& app) {
   command->add_option("--process", options->process,
                       "the run to draw: 1 for the first run of the trace (default), 2 ...");
   command->add_option("--title", options->title, "the picture's title (default: the run's name)");
-  command->add_option("--width", options->width, "width in pixels (default 1200)");
+  command->add_option("--width", options->width, "width in pixels, 400 to 100000 (default 1200)");
   return [options] { return run_timeline(*options); };
 }
 
