@@ -106,18 +106,6 @@ void measure_block(const WeightMatrixSource& source, const std::vector<QuantSche
   }
 }
 
-// Refuses a NaN or infinite weight: every error metric of the tensor would otherwise be NaN.
-void check_finite_weights(const WeightMatrixSource& source, std::size_t first_row,
-                          const std::vector<float>& w, std::size_t rows) {
-  for (std::size_t i = 0; i < rows * source.cols; ++i) {
-    if (std::isfinite(w[i])) continue;
-    throw InputError(SourceLocation{"", 0, "tensor '" + source.name + "'"},
-                     "weight [" + std::to_string(first_row + i / source.cols) + ", " +
-                         std::to_string(i % source.cols) + "] is " +
-                         (std::isnan(w[i]) ? "NaN" : "infinite") + "; expected finite weights");
-  }
-}
-
 void measure_source(const WeightMatrixSource& source, const std::vector<QuantScheme>& schemes,
                     int group_size, std::uint64_t seed, std::vector<SchemeQuality>& results) {
   for (SchemeQuality& result : results) result.per_tensor.emplace_back();
@@ -129,7 +117,6 @@ void measure_source(const WeightMatrixSource& source, const std::vector<QuantSch
   for (std::size_t first = 0; first < source.rows; first += block_rows) {
     const std::size_t rows = std::min(block_rows, source.rows - first);
     source.read_rows(first, rows, w.data());
-    check_finite_weights(source, first, w, rows);
     measure_block(source, schemes, group_size, x.data(), w, rows, w_hat, results);
   }
   const auto weights = static_cast<double>(source.rows * source.cols);

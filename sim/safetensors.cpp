@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -485,6 +486,13 @@ std::vector<float> SafetensorsFile::read_float(const TensorInfo& info) const {
   }
   std::vector<float> out(info.element_count());
   convert_to_float(info.dtype, data(info), out.size(), out.data());
+  const std::uint64_t cols = info.shape.empty() || info.shape.back() == 0 ? 1 : info.shape.back();
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (std::isfinite(out[i])) continue;
+    fail_tensor(path_, info.name,
+                "element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) + "] is " +
+                    (std::isnan(out[i]) ? "NaN" : "infinite") + "; expected finite values");
+  }
   return out;
 }
 

@@ -1,11 +1,12 @@
 // safetensors and packed files a user got wrong or made on purpose: numbers JSON cannot hold,
-// deep nesting, non-regular files, and NaN or infinite fp16 scales, offsets and weights are an
+// deep nesting, non-regular files, NaN or infinite floats, fp16 scales, offsets and weights are an
 // InputError naming the file (and the byte or the tensor), never an internal error or a NaN.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -72,6 +73,25 @@ TEST(SafetensorsHostile, DevZeroAndFifo_AreRefusedWithoutReading) {
   EXPECT_THAT(error_of("/dev/zero"), HasSubstr("is a character device"));
   EXPECT_THAT(error_of(dir.file("p")), HasSubstr("is a FIFO"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(SafetensorsHostile, ReadFloatOfANaNOrAnF64BeyondFloat_IsRefusedNamingTheElement) {
+  TempDir dir;
+  const std::vector<float> f32 = {1.0f, 2.0f, 3.0f, std::nanf("")};
+  const std::vector<double> f64 = {1e300};
+  const std::string path = write_raw(dir,
+                                     R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+                                     R"("b":{"dtype":"F64","shape":[1,1],"data_offsets":[16,24]}})",
+                                     std::string(reinterpret_cast<const char*>(f32.data()), 16) +
+                                         std::string(reinterpret_cast<const char*>(f64.data()), 8));
+  const SafetensorsFile file(path);
+  try {
+    file.read_float(file.tensor("a"));
+    ADD_FAILURE() << "NaN read";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("tensor 'a': element [1, 1] is NaN; expected finite values"));
+  }
+  EXPECT_THROW(file.read_float(file.tensor("b")), InputError);
 }
 
 // An int4 file as `lpusim quantize` writes it, with one fp16 value of `part` replaced.
