@@ -19,8 +19,8 @@ struct AsmLimits {
   static constexpr std::uint64_t kMaxTotalSemaphoreInit = 1u << 20;
   static constexpr std::size_t kMaxSemaphores = 65536;
   static constexpr std::size_t kMaxTags = 65536;
-  // Instructions over all queues: ~90 bytes each in memory, so at most ~1.5 GB.
-  static constexpr std::size_t kMaxInstructions = 1u << 24;
+  // Instructions over all queues: ~100 bytes each in memory, so at most ~400 MB.
+  static constexpr std::size_t kMaxInstructions = 1u << 22;
 };
 
 // The program as `.lpuasm` text: declarations first, then one `.queue` section per non-empty

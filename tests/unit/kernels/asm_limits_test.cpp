@@ -1,6 +1,6 @@
 // `.lpuasm` caps: a number or a count in the text that would drive an allocation (a semaphore's
-// starting count, the number of semaphores or tags) is refused at its line, just past the cap,
-// and accepted at the cap.
+// starting count, the number of semaphores, tags or instructions) is refused at its line, just past
+// the cap, and accepted at the cap.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -66,6 +66,17 @@ TEST(AsmLimits, TagCountPastTheCap_IsRefused) {
   EXPECT_EQ(read_asm(text, "k.lpuasm").tags.size(), AsmLimits::kMaxTags + 1);  // + "no tag"
   text += ".tag one_more\n";
   EXPECT_THAT(error_of(text), HasSubstr(".tag: expected at most 65536 tags, got more"));
+}
+
+// 4,194,305 one-cycle NOPs: refused at the line of the one past the cap (about 1 s, 400 MB).
+TEST(AsmLimits, InstructionCountPastTheCap_IsRefusedAtItsLine) {
+  const std::string nop = "  NOP n=1\n";
+  std::string text = ".queue vxm\n";
+  text.reserve(text.size() + (AsmLimits::kMaxInstructions + 1) * nop.size());
+  for (std::size_t i = 0; i <= AsmLimits::kMaxInstructions; ++i) text += nop;
+  EXPECT_THAT(error_of(text),
+              HasSubstr("k.lpuasm:" + std::to_string(AsmLimits::kMaxInstructions + 2) +
+                        ": expected at most 4194304 instructions in a program"));
 }
 
 }  // namespace
