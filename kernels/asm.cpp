@@ -305,7 +305,9 @@ class Reader {
       }
       pos = end + 1;
     }
-    for (int q = 0; q < kUnitCount; ++q) program_.queue(static_cast<Unit>(q)).reserve(lines[q]);
+    for (int q = 0; q < kUnitCount; ++q) {
+      program_.queue(static_cast<Unit>(q)).reserve(std::min(lines[q], AsmLimits::kMaxInstructions));
+    }
   }
 
   [[noreturn]] void fail(const std::string& message) const {
@@ -464,6 +466,19 @@ class Reader {
     check_new(semaphores_, ".sem", name);
     const auto init = directive_operand(".sem", "init", false);
     const std::uint32_t initial = init ? parse_u32("init", *init) : 0;
+    if (initial > AsmLimits::kMaxSemaphoreInit) {
+      fail(fmt::format(".sem: init: expected at most {}, got {}", AsmLimits::kMaxSemaphoreInit,
+                       initial));
+    }
+    total_initial_ += initial;
+    if (total_initial_ > AsmLimits::kMaxTotalSemaphoreInit) {
+      fail(fmt::format(".sem: init: expected the semaphores' init= to sum to at most {}, got {}",
+                       AsmLimits::kMaxTotalSemaphoreInit, total_initial_));
+    }
+    if (program_.semaphores.size() >= AsmLimits::kMaxSemaphores) {
+      fail(
+          fmt::format(".sem: expected at most {} semaphores, got more", AsmLimits::kMaxSemaphores));
+    }
     semaphores_.add(name, static_cast<std::uint32_t>(program_.semaphores.size()), line_);
     program_.semaphores.push_back({std::string(name), initial});
   }
@@ -472,6 +487,8 @@ class Reader {
     const std::string_view name = declared_name(".tag");
     check_new(tags_, ".tag", name);
     if (count_ > 2) fail(fmt::format(".tag: expected only a name, got \"{}\"", tokens_[2]));
+    if (program_.tags.size() > AsmLimits::kMaxTags)  // tags[0] is "no tag"
+      fail(fmt::format(".tag: expected at most {} tags, got more", AsmLimits::kMaxTags));
     tags_.add(name, static_cast<std::uint32_t>(program_.tags.size()), line_);
     program_.tags.emplace_back(name);
   }
@@ -482,6 +499,10 @@ class Reader {
       fail(fmt::format("expected a .queue directive before the first instruction, got \"{}\"",
                        tokens_[0]));
     }
+    if (instructions_ == AsmLimits::kMaxInstructions) {
+      fail(fmt::format("expected at most {} instructions in a program, got more",
+                       AsmLimits::kMaxInstructions));
+    }
     Instruction inst = parse_mnemonic_token(tokens_[0]);
     const OpcodeInfo& info = opcode_info(inst.opcode);
     collect_operands(info);
@@ -490,6 +511,7 @@ class Reader {
     const std::string problem = check_instruction(program_, *queue_, inst);
     if (!problem.empty()) fail(fmt::format("{}: {}", instruction_name(inst), problem));
     program_.queue(*queue_).push_back(inst);
+    ++instructions_;
   }
 
   Instruction parse_mnemonic_token(std::string_view token) const {
@@ -645,6 +667,8 @@ class Reader {
   std::array<std::string_view, kMaxTokens> tokens_{};
   std::size_t count_ = 0;
   std::array<std::optional<std::string_view>, kKeyCount> values_{};
+  std::size_t instructions_ = 0;
+  std::uint64_t total_initial_ = 0;
 };
 
 }  // namespace

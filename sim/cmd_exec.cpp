@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "kernels/asm.h"
+#include "kernels/input_file.h"
 #include "models/chip.h"
 #include "sim/cli_common.h"
 #include "sim/commands.h"
@@ -24,7 +25,7 @@ struct ExecOptions {
 int run_exec(const ExecOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
-  const Program program = read_asm(read_text_file(options.program), options.program);
+  const Program program = read_asm(read_input_file(options.program, kAsmInput), options.program);
   const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
   ChipRunOptions run_options;
   if (trace) run_options.observer = trace->begin_run(program, hw, options.program);

@@ -1,6 +1,7 @@
 // `lpusim timeline`: draws one run of a trace written with --trace as a Gantt-style SVG (a row
 // per unit, slices colored by opcode class, waits in grey, a time axis and a legend).
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -29,7 +30,7 @@ struct TimelineCommandOptions {
 Femtoseconds parse_time_option(const std::string& text, const char* flag) {
   const SourceLocation where{"", 0, flag};
   const Duration d = parse_duration(text, where);
-  if (d.in_cycles || d.value < 0) {
+  if (d.in_cycles || !(d.value >= 0) || !std::isfinite(d.value)) {
     throw InputError(where, "expected a time like \"10us\", got \"" + text + "\"");
   }
   return seconds_to_fs(d.value);
@@ -65,8 +66,6 @@ int run_timeline(const TimelineCommandOptions& options) {
 
 // Flag ranges: a picture narrower than 200 px has no room for its plot; 100,000 px bounds the
 // SVG's size; runs are numbered by 32-bit trace pids.
-constexpr int kMinWidthPx = 200;
-constexpr int kMaxWidthPx = 100000;
 constexpr int kMaxProcess = std::numeric_limits<int>::max();
 
 CommandRunner add_timeline_command(CLI::App& app) {
@@ -82,7 +81,7 @@ CommandRunner add_timeline_command(CLI::App& app) {
   add_integer_option(*command, "--process", options->process, 1, kMaxProcess,
                      "the run to draw: 1 for the first run of the trace (default), 2 ...");
   command->add_option("--title", options->title, "the picture's title (default: the run's name)");
-  add_integer_option(*command, "--width", options->width, kMinWidthPx, kMaxWidthPx,
+  add_integer_option(*command, "--width", options->width, kMinTimelineWidthPx, kMaxTimelineWidthPx,
                      "width in pixels (default 1200)");
   return [options] { return run_timeline(*options); };
 }

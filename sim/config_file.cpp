@@ -8,8 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <tuple>
+
+#include "kernels/input_file.h"
 
 namespace lpusim {
 namespace fs = std::filesystem;
@@ -113,15 +114,7 @@ void read_mapping(const YAML::Node& map, const std::string& section, const std::
 }
 
 YAML::Node load_yaml_file(const std::string& path) {
-  std::error_code error;
-  std::ifstream in(path);
-  if (!fs::is_regular_file(path, error) || !in)
-    throw InputError(SourceLocation{path, 0, ""}, "cannot open the file");
-  try {
-    return YAML::Load(in);
-  } catch (const YAML::Exception& e) {
-    throw InputError(located(path, e.mark, ""), "invalid YAML: " + e.msg);
-  }
+  return load_yaml_text(path, read_input_file(path, kConfigYamlInput));
 }
 
 // Optimal string alignment distance: insertions, deletions, substitutions, transpositions.
@@ -198,6 +191,20 @@ std::vector<std::string> available_names(const std::vector<fs::path>& dirs) {
 
 }  // namespace
 
+std::string yaml_error_text(const YAML::Exception& e) {
+  if (e.mark.is_null()) return "invalid YAML: " + e.msg;
+  return fmt::format("invalid YAML at line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1,
+                     e.msg);
+}
+
+YAML::Node load_yaml_text(const std::string& path, const std::string& text) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(located(path, e.mark, ""), yaml_error_text(e));
+  }
+}
+
 ConfigEntries read_config_file(const std::string& path, const KeyCatalogue& catalogue) {
   const YAML::Node root = load_yaml_file(path);
   if (root.IsNull())
@@ -228,7 +235,7 @@ void apply_overrides(ConfigEntries& entries, const std::vector<std::string>& ove
     try {
       value = YAML::Load(item.substr(equals + 1));
     } catch (const YAML::Exception& e) {
-      throw InputError(where, "invalid value: " + e.msg);
+      throw InputError(where, "invalid value: " + yaml_error_text(e));
     }
     entries[key] = entry_from_node(value, where);
   }

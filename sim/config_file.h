@@ -10,12 +10,25 @@
 
 #include "sim/config_keys.h"
 
+namespace YAML {
+class Exception;
+class Node;
+}  // namespace YAML
+
 namespace lpusim {
 
 using ConfigEntries = std::map<std::string, ConfigEntry, std::less<>>;
 
-// Reads a YAML mapping into its leaves. Throws InputError at file:line on YAML syntax errors,
-// duplicate keys and keys that are not in `catalogue` (with "did you mean" when one is close).
+// "invalid YAML at line L, column C: what" for a yaml-cpp error (the line and column 1-based).
+std::string yaml_error_text(const YAML::Exception& e);
+
+// Parses YAML text read from `path`; yaml-cpp's errors (syntax, nesting deeper than its limit of
+// 2000) become InputError at path:line with the column in the message.
+YAML::Node load_yaml_text(const std::string& path, const std::string& text);
+
+// Reads a YAML mapping into its leaves. Throws InputError naming the file when it is not a
+// regular file or is above 1 MiB, and at file:line on YAML syntax errors, duplicate keys and keys
+// that are not in `catalogue` (with "did you mean" when one is close).
 ConfigEntries read_config_file(const std::string& path, const KeyCatalogue& catalogue);
 
 // Applies "key.path=value" overrides (the value is read as YAML); errors are located at "--set".

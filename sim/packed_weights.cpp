@@ -64,6 +64,27 @@ void copy_tensor(const SafetensorsFile& file, const TensorInfo& info, std::vecto
   std::memcpy(out.data(), file.data(info), info.byte_size());
 }
 
+// fp16 with every exponent bit set: an infinity or a NaN.
+constexpr std::uint16_t kFp16ExponentMask = 0x7C00;
+
+// Refuses a non-finite value in the F16 tensor `info` of `file`: a NaN scale would otherwise
+// turn every error metric of the tensor into NaN.
+void check_finite_fp16(const SafetensorsFile& file, const std::string& name,
+                       const TensorInfo& info) {
+  const std::uint64_t cols = info.shape.size() == 2 && info.shape[1] != 0 ? info.shape[1] : 1;
+  const std::uint8_t* bytes = file.data(info);
+  const std::uint64_t count = info.byte_size() / sizeof(std::uint16_t);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint16_t value = 0;
+    std::memcpy(&value, bytes + i * sizeof(value), sizeof(value));
+    if ((value & kFp16ExponentMask) != kFp16ExponentMask) continue;
+    fail(file, name,
+         "'" + info.name + "' [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) +
+             "] is " + ((value & 0x03FF) != 0 ? "NaN" : "infinite") +
+             "; expected finite fp16 values");
+  }
+}
+
 }  // namespace
 
 QuantizedMatrix read_packed_tensor(const SafetensorsFile& file, const std::string& name) {
@@ -78,7 +99,9 @@ QuantizedMatrix read_packed_tensor(const SafetensorsFile& file, const std::strin
     const TensorInfo* info = file.find(name);
     if (!info || info->shape.size() != 2) fail(file, name, "missing 2-D F16 tensor");
     q.rows = info->shape[0];
-    copy_tensor(file, part(file, name, "", Dtype::kF16, q.rows, q.cols), q.qweight);
+    const TensorInfo& weights = part(file, name, "", Dtype::kF16, q.rows, q.cols);
+    check_finite_fp16(file, name, weights);
+    copy_tensor(file, weights, q.qweight);
     q.group_size = kPerChannel;
     return q;
   }
@@ -89,8 +112,12 @@ QuantizedMatrix read_packed_tensor(const SafetensorsFile& file, const std::strin
   const std::uint64_t row_bytes = q.format.row_bytes(q.cols);
   const std::uint64_t groups = group_count(q.cols, q.group_size);
   copy_tensor(file, part(file, name, "qweight", Dtype::kU8, q.rows, row_bytes), q.qweight);
-  copy_tensor(file, part(file, name, "scales", Dtype::kF16, q.rows, groups), q.scales);
-  copy_tensor(file, part(file, name, "offsets", Dtype::kF16, q.rows, groups), q.offsets);
+  const TensorInfo& scales = part(file, name, "scales", Dtype::kF16, q.rows, groups);
+  const TensorInfo& offsets = part(file, name, "offsets", Dtype::kF16, q.rows, groups);
+  check_finite_fp16(file, name, scales);
+  check_finite_fp16(file, name, offsets);
+  copy_tensor(file, scales, q.scales);
+  copy_tensor(file, offsets, q.offsets);
   return q;
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -19,6 +20,7 @@
 
 #include "kernels/error.h"
 #include "kernels/fp16.h"
+#include "kernels/input_file.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; lpusim maps it without byte swapping");
@@ -26,11 +28,21 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 namespace lpusim {
 namespace {
 
+// Mapped, never read whole: the file's size is not capped (shards are 5-10 GB), its header is.
+constexpr InputKind kSafetensorsInput{"safetensors file", UINT64_MAX};
+
 // The format's own limit on the JSON header (the reference implementation refuses larger ones).
 constexpr std::uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;
 constexpr std::size_t kLengthPrefixBytes = 8;
 constexpr std::size_t kHeaderAlignment = 8;
 constexpr const char* kMetadataKey = "__metadata__";
+// Bounds on the header's JSON beyond its byte length, so that its in-memory tree stays within a
+// few hundred MB: a real header nests 3 deep ({name: {shape: [..]}}), and a 70B model in one file
+// has a few thousand tensors.
+constexpr int kMaxHeaderDepth = 16;
+constexpr std::size_t kMaxHeaderEntries = std::size_t{1} << 18;  // tensors + __metadata__
+constexpr std::size_t kMaxHeaderValues = std::size_t{1} << 23;   // every JSON value
+constexpr std::size_t kMaxExcerptChars = 80;
 
 struct DtypeEntry {
   Dtype dtype;
@@ -74,6 +86,13 @@ std::string known_dtype_list() {
   return out;
 }
 
+// A JSON value as text for a message, cut to kMaxExcerptChars.
+std::string excerpt(const nlohmann::json& value) {
+  std::string text = value.dump();
+  if (text.size() > kMaxExcerptChars) text = text.substr(0, kMaxExcerptChars) + "...";
+  return text;
+}
+
 std::string tensor_key(std::string_view name) { return "tensor '" + std::string(name) + "'"; }
 
 [[noreturn]] void fail(const std::string& path, const std::string& message) {
@@ -111,12 +130,67 @@ std::uint64_t read_le_u64(const std::uint8_t* bytes) {
 
 // --- header validation ------------------------------------------------------------------------
 
+// A first pass over the header that builds nothing: checks nesting, counts and numbers (nlohmann
+// reports "1e400" as a number overflow) and records where the first problem is, since the
+// tree-building parse reports no position for some of its errors.
+class HeaderCheck : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::string error;  // what failed, with the byte for a JSON error
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool key(string_t&) override {
+    if (depth_ == 1 && ++entries_ > kMaxHeaderEntries)
+      return failed("has more than " + std::to_string(kMaxHeaderEntries) + " tensors");
+    return true;
+  }
+  bool start_object(std::size_t) override { return open(); }
+  bool start_array(std::size_t) override { return open(); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    error = "header is not valid JSON: byte " + std::to_string(position) +
+            " of the header: " + e.what();
+    return false;
+  }
+
+ private:
+  bool value() {
+    if (++values_ > kMaxHeaderValues)
+      return failed("has more than " + std::to_string(kMaxHeaderValues) + " JSON values");
+    return true;
+  }
+  bool open() {
+    if (++depth_ > kMaxHeaderDepth)
+      return failed("nests deeper than " + std::to_string(kMaxHeaderDepth) + " levels");
+    return value();
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+  bool failed(const std::string& message) {
+    error = "header " + message + " (lpusim's limit)";
+    return false;
+  }
+
+  int depth_ = 0;
+  std::size_t entries_ = 0;
+  std::size_t values_ = 0;
+};
+
 SafetensorsMetadata parse_metadata(const std::string& path, const nlohmann::json& value) {
   if (!value.is_object()) fail(path, "__metadata__ must be an object of string values");
   SafetensorsMetadata metadata;
   for (const auto& [key, entry] : value.items()) {
     if (!entry.is_string()) {
-      fail(path, "__metadata__: key '" + key + "' must have a string value, got " + entry.dump());
+      fail(path, "__metadata__: key '" + key + "' must have a string value, got " + excerpt(entry));
     }
     metadata[key] = entry.get<std::string>();
   }
@@ -127,7 +201,7 @@ std::uint64_t parse_unsigned(const std::string& path, std::string_view tensor, c
                              const nlohmann::json& value) {
   if (!value.is_number_unsigned()) {
     fail_tensor(path, tensor,
-                std::string(field) + ": expected non-negative integers, got " + value.dump());
+                std::string(field) + ": expected non-negative integers, got " + excerpt(value));
   }
   return value.get<std::uint64_t>();
 }
@@ -135,7 +209,7 @@ std::uint64_t parse_unsigned(const std::string& path, std::string_view tensor, c
 std::vector<std::uint64_t> parse_unsigned_array(const std::string& path, std::string_view tensor,
                                                 const char* field, const nlohmann::json& value) {
   if (!value.is_array()) {
-    fail_tensor(path, tensor, std::string(field) + ": expected an array, got " + value.dump());
+    fail_tensor(path, tensor, std::string(field) + ": expected an array, got " + excerpt(value));
   }
   std::vector<std::uint64_t> out;
   for (const nlohmann::json& item : value) out.push_back(parse_unsigned(path, tensor, field, item));
@@ -164,7 +238,7 @@ Dtype parse_tensor_dtype(const std::string& path, std::string_view tensor,
   Dtype dtype = Dtype::kU8;
   if (!value.is_string() || !parse_dtype(value.get<std::string>(), &dtype)) {
     fail_tensor(path, tensor,
-                "dtype: unknown dtype " + value.dump() + " (known: " + known_dtype_list() + ")");
+                "dtype: unknown dtype " + excerpt(value) + " (known: " + known_dtype_list() + ")");
   }
   return dtype;
 }
@@ -193,7 +267,7 @@ void check_byte_range(const std::string& path, const TensorInfo& info, std::uint
 
 TensorInfo parse_tensor(const std::string& path, const std::string& name,
                         const nlohmann::json& entry, std::uint64_t data_bytes) {
-  if (!entry.is_object()) fail_tensor(path, name, "expected an object, got " + entry.dump());
+  if (!entry.is_object()) fail_tensor(path, name, "expected an object, got " + excerpt(entry));
   reject_unknown_fields(path, name, entry);
   TensorInfo info;
   info.name = name;
@@ -340,22 +414,14 @@ void SafetensorsFile::unmap() noexcept {
 }
 
 void SafetensorsFile::map_file() {
-  const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path_, "cannot open: " + system_error_text());
-  struct stat status {};
-  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
-    close(fd);
-    fail(path_, "not a regular file");
-  }
-  file_size_ = static_cast<std::size_t>(status.st_size);
+  const InputFile file(path_, kSafetensorsInput);
+  file_size_ = static_cast<std::size_t>(file.size());
   if (file_size_ < kLengthPrefixBytes) {
-    close(fd);
     fail(path_, "file is " + std::to_string(file_size_) +
                     " bytes, too short for the 8-byte header length of a safetensors file");
   }
-  void* mapped = mmap(nullptr, file_size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  void* mapped = mmap(nullptr, file_size_, PROT_READ, MAP_PRIVATE, file.fd(), 0);
   const std::string mmap_error = system_error_text();
-  close(fd);
   if (mapped == MAP_FAILED) fail(path_, "cannot map: " + mmap_error);
   madvise(mapped, file_size_, MADV_SEQUENTIAL);  // a hint: tensors are read front to back
   mapping_ = static_cast<const std::uint8_t*>(mapped);
@@ -375,10 +441,12 @@ void SafetensorsFile::parse_header() {
   }
   const char* text = reinterpret_cast<const char*>(mapping_ + kLengthPrefixBytes);
   if (header_bytes == 0 || text[0] != '{') fail(path_, "header is not a JSON object");
+  HeaderCheck check;
+  if (!nlohmann::json::sax_parse(text, text + header_bytes, &check)) fail(path_, check.error);
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(text, text + header_bytes);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail(path_, std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) fail(path_, "header is not a JSON object");
@@ -418,6 +486,13 @@ std::vector<float> SafetensorsFile::read_float(const TensorInfo& info) const {
   }
   std::vector<float> out(info.element_count());
   convert_to_float(info.dtype, data(info), out.size(), out.data());
+  const std::uint64_t cols = info.shape.empty() || info.shape.back() == 0 ? 1 : info.shape.back();
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (std::isfinite(out[i])) continue;
+    fail_tensor(path_, info.name,
+                "element [" + std::to_string(i / cols) + ", " + std::to_string(i % cols) + "] is " +
+                    (std::isnan(out[i]) ? "NaN" : "infinite") + "; expected finite values");
+  }
   return out;
 }
 

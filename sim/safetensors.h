@@ -86,7 +86,8 @@ class SafetensorsFile {
   // The tensor's raw little-endian bytes inside the mapping (valid while this object lives).
   const std::uint8_t* data(const TensorInfo& info) const;
 
-  // Converts the whole tensor to float. Throws InputError if its dtype is not a float type.
+  // Converts the whole tensor to float. Throws InputError if its dtype is not a float type or
+  // a value is NaN or infinite (naming the element).
   std::vector<float> read_float(const TensorInfo& info) const;
   // Converts rows [first_row, first_row + row_count) of a 2-D float tensor into `out`
   // (row_count * cols floats), so large tensors can be processed a block at a time.

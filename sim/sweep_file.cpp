@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
+#include "kernels/input_file.h"
 #include "sim/config_file.h"
 #include "sim/hw_config.h"
 
@@ -186,15 +186,7 @@ void read_top_level(const Leaf& leaf, SweepFile& sweep) {
 }
 
 YAML::Node load_sweep_yaml(const std::string& path) {
-  std::error_code error;
-  std::ifstream in(path);
-  if (!std::filesystem::is_regular_file(path, error) || !in)
-    throw InputError(SourceLocation{path, 0, ""}, "cannot open the sweep file");
-  try {
-    return YAML::Load(in);
-  } catch (const YAML::Exception& e) {
-    throw InputError(located(path, e.mark, ""), "invalid YAML: " + e.msg);
-  }
+  return load_yaml_text(path, read_input_file(path, kSweepYamlInput));
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "sim/output_file.h"
+#include "kernels/input_file.h"
 #include "sim/sweep_csv.h"
 
 namespace lpusim {
@@ -161,13 +161,24 @@ ResultsTable parse_results(const std::string& path, std::string_view text) {
   table.complete_bytes = last_newline == std::string_view::npos ? 0 : last_newline + 1;
   table.torn_bytes = text.size() - table.complete_bytes;
   std::size_t start = 0;
+  std::size_t cells = 0;
   for (int line = 1; start < table.complete_bytes; ++line) {
     const std::size_t end = text.find('\n', start);
     std::string_view record = text.substr(start, end - start);
     if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
     start = end + 1;
     const SourceLocation where{path, line, ""};
+    if (record.size() > ResultsLimits::kMaxLineBytes)
+      throw InputError(where, fmt::format("expected a line of at most {} bytes, got {}",
+                                          ResultsLimits::kMaxLineBytes, record.size()));
     ResultRow fields = parse_csv_line(record, where);
+    if (fields.size() > ResultsLimits::kMaxColumns)
+      throw InputError(where, fmt::format("expected at most {} fields, got {}",
+                                          ResultsLimits::kMaxColumns, fields.size()));
+    cells += fields.size();
+    if (cells > ResultsLimits::kMaxCells)
+      throw InputError(where, fmt::format("expected at most {} fields in the whole file, got more",
+                                          ResultsLimits::kMaxCells));
     if (line == 1) {
       table.header = std::move(fields);
       for (const char* needed : {"point", "hash", "status"}) table.column(needed);
@@ -183,7 +194,7 @@ ResultsTable parse_results(const std::string& path, std::string_view text) {
 }
 
 ResultsTable read_results(const std::string& path) {
-  return parse_results(path, read_text_file(path));
+  return parse_results(path, read_input_file(path, kResultsCsvInput));
 }
 
 void sort_by_point(const ResultsTable& table, std::vector<ResultRow>& rows) {

@@ -45,9 +45,19 @@ struct ResultsTable {
   std::map<std::string, std::size_t> latest_by_hash() const;
 };
 
+// Caps on a results file, so that parsing cannot need much more memory than the file's size.
+// A real row is ~700 bytes in ~50 fields; a field costs ~32 bytes in memory however short.
+struct ResultsLimits {
+  static constexpr std::size_t kMaxLineBytes = 1 << 20;
+  static constexpr std::size_t kMaxColumns = 4096;
+  static constexpr std::size_t kMaxCells = std::size_t{1} << 25;  // 33.5 M fields, ~1 GB at worst
+};
+
 // Parses results text. Throws InputError at path:line for a complete line whose field count
-// differs from the header's, or a header without the point, hash and status columns.
+// differs from the header's, a header without the point, hash and status columns, or a line
+// past one of ResultsLimits.
 ResultsTable parse_results(const std::string& path, std::string_view text);
+// Reads a results file: a regular file of at most 256 MiB (InputError naming it otherwise).
 ResultsTable read_results(const std::string& path);
 
 // Orders rows by their point column (as a number), then hash.

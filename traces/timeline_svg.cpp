@@ -236,7 +236,10 @@ void draw_axis(std::string& svg, Femtoseconds from, Femtoseconds to, int plot_px
   svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\n", kLeftPx,
                      y, kLeftPx + plot_px, y);
   const double px_per_fs = plot_px / static_cast<double>(to - from);
-  for (Femtoseconds tick = (from + t.step - 1) / t.step * t.step; tick <= to; tick += t.step) {
+  // Counted from `from / step` so that no sum can pass the end of the time range.
+  const Femtoseconds first = from / t.step + (from % t.step != 0 ? 1 : 0);
+  for (Femtoseconds i = first; i <= to / t.step; ++i) {
+    const Femtoseconds tick = i * t.step;
     const double x = kLeftPx + static_cast<double>(tick - from) * px_per_fs;
     svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#333\"/>\n",
                        x, y, x, y + 5);
@@ -275,6 +278,8 @@ Axis resolve_axis(const std::string& path, const TimelineOptions& o) {
   Axis a;
   a.process_name = e.process_name;
   a.from = o.from_fs.value_or(e.first);
+  if (o.span_fs && *o.span_fs > kEndOfTime - a.from)
+    throw InputError(path + ": --span: the window would end beyond the simulated time range");
   a.to = o.span_fs ? a.from + *o.span_fs : o.to_fs.value_or(e.last);
   if (a.to <= a.from) throw InputError(path + ": the timeline's window is empty");
   return a;
@@ -297,6 +302,11 @@ std::string window_text(const Axis& axis, const nlohmann::json& other) {
 }  // namespace
 
 std::string render_timeline_svg(const std::string& trace_path, const TimelineOptions& o) {
+  if (o.width_px < kMinTimelineWidthPx || o.width_px > kMaxTimelineWidthPx) {
+    throw InputError(SourceLocation{"", 0, "--width"},
+                     fmt::format("expected {} to {} pixels, got {}", kMinTimelineWidthPx,
+                                 kMaxTimelineWidthPx, o.width_px));
+  }
   const Axis axis = resolve_axis(trace_path, o);
   const int plot_px = std::max(kMinPlotPx, o.width_px - kLeftPx - kRightPx);
   Coverage cov(axis.from, axis.to, plot_px);

@@ -20,19 +20,29 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
-// "123.456" exactly: whole microseconds and up to nine fraction digits (more are rounded).
+// "123.456" exactly: whole microseconds and up to nine fraction digits (more are rounded);
+// nullopt when the time does not fit 64-bit femtoseconds.
 std::optional<Femtoseconds> parse_plain_decimal(std::string_view text) {
   const std::size_t dot = text.find('.');
   const std::string_view whole = text.substr(0, dot);
   std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
   if (!all_digits(whole) || (!fraction.empty() && !all_digits(fraction))) return std::nullopt;
-  Femtoseconds fs = std::strtoull(std::string(whole).c_str(), nullptr, 10) * kFsPerUs;
+  Femtoseconds fs = 0;
+  for (const char digit : whole) {
+    if (__builtin_mul_overflow(fs, Femtoseconds{10}, &fs) ||
+        __builtin_add_overflow(fs, static_cast<Femtoseconds>(digit - '0'), &fs))
+      return std::nullopt;
+  }
+  if (__builtin_mul_overflow(fs, kFsPerUs, &fs)) return std::nullopt;
   Femtoseconds scale = kFsPerUs;
   for (std::size_t i = 0; i < fraction.size() && i < kFractionDigits; ++i) {
     scale /= 10;
-    fs += static_cast<Femtoseconds>(fraction[i] - '0') * scale;
+    if (__builtin_add_overflow(fs, static_cast<Femtoseconds>(fraction[i] - '0') * scale, &fs))
+      return std::nullopt;
   }
-  if (fraction.size() > kFractionDigits && fraction[kFractionDigits] >= '5') ++fs;
+  if (fraction.size() > kFractionDigits && fraction[kFractionDigits] >= '5' &&
+      __builtin_add_overflow(fs, Femtoseconds{1}, &fs))
+    return std::nullopt;
   return fs;
 }
 
@@ -97,7 +107,11 @@ std::optional<Femtoseconds> parse_microseconds(std::string_view text) {
   const std::string copy(text);
   const double us = std::strtod(copy.c_str(), &end);
   if (end != copy.c_str() + copy.size() || !(us >= 0)) return std::nullopt;
-  return static_cast<Femtoseconds>(std::llround(us * static_cast<double>(kFsPerUs)));
+  // 2^64 fs exactly as a double; anything at or above it does not fit.
+  constexpr double kFsRange = 18446744073709551616.0;
+  const double fs = std::round(us * static_cast<double>(kFsPerUs));
+  if (!(fs < kFsRange)) return std::nullopt;
+  return static_cast<Femtoseconds>(fs);
 }
 
 }  // namespace lpusim

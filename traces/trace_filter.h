@@ -54,7 +54,8 @@ void append_microseconds(std::string& out, Femtoseconds fs);
 std::string microseconds_text(Femtoseconds fs);
 
 // Parses a decimal number of microseconds as written by append_microseconds ("12.5",
-// "0.001111111", "3e-3" too) into femtoseconds, rounding to the nearest femtosecond.
+// "0.001111111", "3e-3" too) into femtoseconds, rounding to the nearest femtosecond; nullopt for
+// text that is not such a number or a time beyond 2^64 - 1 fs (about 18,447 s).
 std::optional<Femtoseconds> parse_microseconds(std::string_view text);
 
 }  // namespace lpusim

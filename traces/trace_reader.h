@@ -22,7 +22,11 @@ struct TraceEvent {
 };
 
 // Calls `on_event` for every element of "traceEvents" and returns the trace's "otherData" (its
-// scalar members). Throws InputError naming the file when it cannot be read or is not a trace.
+// scalar members). Throws InputError naming the file (and the byte where reading stopped) when it
+// is not a regular file, cannot be read or is not a trace; when a ts or dur is not a time within
+// 0..2^64-1 fs or an event ends beyond it; when nesting passes 32 levels, a token (string,
+// number) 64 KiB, a run of whitespace 1 MiB or otherData 256 fields; and when otherData's
+// selection/truncation are not strings or merge/truncated not booleans.
 nlohmann::json read_chrome_trace(const std::string& path,
                                  const std::function<void(const TraceEvent&)>& on_event);
 
