@@ -148,6 +148,7 @@ ResolvedOutput resolve_output(const std::string& path, std::string_view what) {
         refuse(path, what, "cannot write '" + out.target + "': " + reason(errno));
       }
       if (out.in_place) return out;
+      out.replaced_mode = static_cast<int>(st.st_mode & 07777);
       break;
     }
     if (hops == kMaxSymlinkHops) refuse(path, what, "too many levels of symbolic links");
@@ -203,6 +204,10 @@ AtomicFile::AtomicFile(const std::string& path, std::string_view what)
     cleanup_slot_ = -1;
     temp_.clear();  // not ours: nothing to remove
     fail("cannot create the temporary file", error);
+  }
+  if (resolved_.replaced_mode >= 0 &&
+      ::fchmod(fd_, static_cast<mode_t>(resolved_.replaced_mode)) != 0) {
+    fail("cannot set the permissions of the temporary file", errno);
   }
 }
 

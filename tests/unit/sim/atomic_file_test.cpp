@@ -57,6 +57,14 @@ TEST(AtomicFile, Overwrite_ReplacesTheWholeFile) {
   EXPECT_THAT(dir.entries(), ElementsAre("out.txt"));
 }
 
+TEST(AtomicFile, Overwrite_KeepsThePermissionBitsOfTheReplacedFile) {
+  TempDir dir;
+  write_text(dir.file("out.txt"), "old\n");
+  ASSERT_EQ(::chmod(dir.file("out.txt").c_str(), 0640), 0);
+  write_file_atomically(dir.file("out.txt"), "new\n", "-o");
+  EXPECT_EQ(mode_of(dir.file("out.txt")) & 07777, 0640u);
+}
+
 TEST(AtomicFile, DiscardedOrDestroyedWithoutCommit_LeavesTheOldFileAndNoTemporary) {
   TempDir dir;
   write_text(dir.file("out.txt"), "old\n");
@@ -253,6 +261,18 @@ TEST(ResultsAppender, FullDiskDuringARow_CutsTheFileBackToTheLastWholeRow) {
   EXPECT_THROW(appender.append({"1", "bb", "failed", "", std::string(20000, 'n')}), InputError);
   EXPECT_EQ(read_file(disk.file("r.csv")), before);
   EXPECT_THAT(disk.entries(), ElementsAre("r.csv"));
+}
+
+TEST(ResultsAppender, DanglingSymlink_CreatesItsTarget_WithTheHeader) {
+  TempDir dir;
+  std::filesystem::create_symlink("real.csv", dir.file("r.csv"));
+  {
+    ResultsAppender appender(dir.file("r.csv"), kHeader);
+    appender.append({"0", "aa", "ok", "1.5", ""});
+  }
+  EXPECT_TRUE(S_ISLNK(mode_of(dir.file("r.csv"))));
+  EXPECT_EQ(read_file(dir.file("real.csv")), "point,hash,status,value,error\n0,aa,ok,1.5,\n");
+  EXPECT_THAT(dir.entries(), ElementsAre("r.csv", "real.csv"));
 }
 
 TEST(ResultsAppender, DeviceAsResultsFile_IsRefused_NotRead) {
