@@ -44,6 +44,14 @@ bool is_pseudo_file(const std::string& target) {
   return absolute.rfind("/dev/", 0) == 0 && absolute.rfind("/dev/shm/", 0) != 0;
 }
 
+// A symlink of /proc, like /proc/self/fd/1: readlink() gives a description ("pipe:[1234]"), not
+// always a path, and replacing the file it names would miss the descriptor that is open on it.
+bool is_proc_link(const std::string& link) {
+  std::error_code ec;
+  const std::string absolute = std::filesystem::absolute(link, ec).lexically_normal().string();
+  return absolute.rfind("/proc/", 0) == 0;
+}
+
 std::string directory_of(const std::string& path) {
   const std::string parent = std::filesystem::path(path).parent_path().string();
   return parent.empty() ? "." : parent;
@@ -150,6 +158,15 @@ ResolvedOutput resolve_output(const std::string& path, std::string_view what) {
       if (out.in_place) return out;
       out.replaced_mode = static_cast<int>(st.st_mode & 07777);
       break;
+    }
+    if (is_proc_link(out.target)) {
+      // /proc/self/fd/N (also reached from /dev/stdout): only open() follows it to the open file,
+      // which may be a pipe, a terminal, or a file the shell truncated for us.
+      out.in_place = true;
+      if (::access(out.target.c_str(), W_OK) != 0) {
+        refuse(path, what, "cannot write '" + out.target + "': " + reason(errno));
+      }
+      return out;
     }
     if (hops == kMaxSymlinkHops) refuse(path, what, "too many levels of symbolic links");
     char link[PATH_MAX];

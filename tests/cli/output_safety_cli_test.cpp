@@ -66,6 +66,15 @@ TEST(OutputSafetyCli, DashOToDevNull_KeepsDevNullACharacterDevice) {
   EXPECT_THAT(dir.entries(), ElementsAre("t.json"));
 }
 
+TEST(OutputSafetyCli, DashOToDevStdout_WritesToTheStandardOutput) {
+  TempDir dir;
+  ASSERT_EQ(run_lpusim(with(kTinyGemm, {"--trace", dir.file("t.json")}), dir).exit_code, 0);
+  const CliResult r = run_lpusim({"timeline", dir.file("t.json"), "-o", "/dev/stdout"}, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("<svg"));
+  EXPECT_THAT(dir.entries(), ElementsAre("t.json"));
+}
+
 TEST(OutputSafetyCli, SweepResultsOnADevice_IsExit2_AndTheDeviceIsNotRead) {
   TempDir dir;
   const CliResult r = run_lpusim({"sweep", kTinySweep, "--out", "/dev/zero"}, dir);

@@ -128,6 +128,18 @@ TEST(AtomicFile, SymlinkToDevNull_WritesTheDeviceInPlace) {
   EXPECT_TRUE(S_ISCHR(mode_of("/dev/null")));
 }
 
+TEST(AtomicFile, ProcFdLink_IsWrittenInPlace_NotFollowedToAPath) {
+  TempDir dir;
+  const int fd = ::open(dir.file("open.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  EXPECT_TRUE(resolve_output(link, "-o").in_place);
+  write_file_atomically(link, "through the descriptor\n", "-o");
+  ::close(fd);
+  EXPECT_EQ(read_file(dir.file("open.txt")), "through the descriptor\n");
+  EXPECT_THAT(dir.entries(), ElementsAre("open.txt"));
+}
+
 TEST(AtomicFile, Fifo_IsWrittenInPlace_ForItsReader) {
   TempDir dir;
   const std::string fifo = dir.file("pipe");
