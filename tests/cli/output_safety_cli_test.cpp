@@ -61,8 +61,10 @@ TEST(OutputSafetyCli, DashOToDevNull_KeepsDevNullACharacterDevice) {
   const CliResult timeline = run_lpusim({"timeline", dir.file("t.json"), "-o", "/dev/null"}, dir);
   EXPECT_EQ(timeline.exit_code, 0) << timeline.err;
   EXPECT_TRUE(is_char_device("/dev/null"));
-  const CliResult kernel = run_lpusim({"kernel", "gemm", "-o", "/dev/null"}, dir);
-  EXPECT_TRUE(is_char_device("/dev/null")) << kernel.err;
+  const CliResult kernel =
+      run_lpusim({"kernel", "--k", "256", "--n", "64", "-o", "/dev/null"}, dir);
+  EXPECT_EQ(kernel.exit_code, 0) << kernel.err;
+  EXPECT_TRUE(is_char_device("/dev/null"));
   EXPECT_THAT(dir.entries(), ElementsAre("t.json"));
 }
 
