@@ -85,6 +85,13 @@ TEST(OutputSafetyCli, SweepResultsOnADevice_IsExit2_AndTheDeviceIsNotRead) {
   EXPECT_TRUE(is_char_device("/dev/zero"));
 }
 
+TEST(OutputSafetyCli, SweepDryRunWithADeviceAsResults_IsExit2_WithoutReadingIt) {
+  TempDir dir;
+  const CliResult r = run_lpusim({"sweep", kTinySweep, "--dry-run", "--out", "/dev/zero"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("not a regular file"));
+}
+
 TEST(OutputSafetyCli, TraceOnAFullDisk_IsExit2_AndTheOldFileStays) {
   SmallDisk disk;
   LPUSIM_REQUIRE_SMALL_DISK(disk);
