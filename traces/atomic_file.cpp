@@ -112,6 +112,13 @@ void install_cleanup_handler() {
   });
 }
 
+bool is_registered(const std::string& path) {
+  for (const CleanupSlot& slot : g_cleanup) {
+    if (slot.armed.load(std::memory_order_acquire) && path == slot.path) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int register_cleanup_path(const std::string& path) noexcept {
@@ -208,6 +215,10 @@ AtomicFile::AtomicFile(const std::string& path, std::string_view what)
     return;
   }
   temp_ = temporary_path_for(resolved_.target);
+  if (is_registered(temp_)) {  // two outputs of one command name the same file
+    temp_.clear();
+    throw InputError(path_ + ": " + what_ + ": the same file is already being written");
+  }
   cleanup_slot_ = register_cleanup_path(temp_);
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
   fd_ = ::open(temp_.c_str(), kFlags, 0666);

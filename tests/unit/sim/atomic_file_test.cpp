@@ -65,6 +65,21 @@ TEST(AtomicFile, Overwrite_KeepsThePermissionBitsOfTheReplacedFile) {
   EXPECT_EQ(mode_of(dir.file("out.txt")) & 07777, 0640u);
 }
 
+TEST(AtomicFile, SameFileOpenedTwice_IsRefused_AndTheFirstStillCommits) {
+  TempDir dir;
+  std::filesystem::create_symlink("out.txt", dir.file("link.txt"));
+  AtomicFile first(dir.file("out.txt"), "-o");
+  first.write("first\n");
+  try {
+    AtomicFile second(dir.file("link.txt"), "--trace");
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("already being written"));
+  }
+  first.commit();
+  EXPECT_EQ(read_file(dir.file("out.txt")), "first\n");
+}
+
 TEST(AtomicFile, DiscardedOrDestroyedWithoutCommit_LeavesTheOldFileAndNoTemporary) {
   TempDir dir;
   write_text(dir.file("out.txt"), "old\n");
