@@ -99,13 +99,14 @@ bool create_exclusively(const std::string& path, const std::string& text) {
 
 ResultsAppender::ResultsAppender(const std::string& path, const std::vector<std::string>& header)
     : path_(path), header_(header) {
-  if (resolve_output(path, "sweep results").in_place) {
+  const ResolvedOutput resolved = resolve_output(path, "sweep results");
+  if (resolved.in_place) {
     throw InputError(path +
                      ": sweep results: not a regular file (a results file is read back to "
                      "resume the sweep)");
   }
-  create_exclusively(path, header_text(header));
-  fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  create_exclusively(resolved.target, header_text(header));
+  fd_ = ::open(resolved.target.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) fail(path, "cannot open");
   try {
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)

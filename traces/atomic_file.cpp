@@ -44,6 +44,14 @@ bool is_pseudo_file(const std::string& target) {
   return absolute.rfind("/dev/", 0) == 0 && absolute.rfind("/dev/shm/", 0) != 0;
 }
 
+// A symlink of /proc, like /proc/self/fd/1: readlink() gives a description ("pipe:[1234]"), not
+// always a path, and replacing the file it names would miss the descriptor that is open on it.
+bool is_proc_link(const std::string& link) {
+  std::error_code ec;
+  const std::string absolute = std::filesystem::absolute(link, ec).lexically_normal().string();
+  return absolute.rfind("/proc/", 0) == 0;
+}
+
 std::string directory_of(const std::string& path) {
   const std::string parent = std::filesystem::path(path).parent_path().string();
   return parent.empty() ? "." : parent;
@@ -104,6 +112,13 @@ void install_cleanup_handler() {
   });
 }
 
+bool is_registered(const std::string& path) {
+  for (const CleanupSlot& slot : g_cleanup) {
+    if (slot.armed.load(std::memory_order_acquire) && path == slot.path) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int register_cleanup_path(const std::string& path) noexcept {
@@ -148,7 +163,17 @@ ResolvedOutput resolve_output(const std::string& path, std::string_view what) {
         refuse(path, what, "cannot write '" + out.target + "': " + reason(errno));
       }
       if (out.in_place) return out;
+      out.replaced_mode = static_cast<int>(st.st_mode & 07777);
       break;
+    }
+    if (is_proc_link(out.target)) {
+      // /proc/self/fd/N (also reached from /dev/stdout): only open() follows it to the open file,
+      // which may be a pipe, a terminal, or a file the shell truncated for us.
+      out.in_place = true;
+      if (::access(out.target.c_str(), W_OK) != 0) {
+        refuse(path, what, "cannot write '" + out.target + "': " + reason(errno));
+      }
+      return out;
     }
     if (hops == kMaxSymlinkHops) refuse(path, what, "too many levels of symbolic links");
     char link[PATH_MAX];
@@ -190,6 +215,10 @@ AtomicFile::AtomicFile(const std::string& path, std::string_view what)
     return;
   }
   temp_ = temporary_path_for(resolved_.target);
+  if (is_registered(temp_)) {  // two outputs of one command name the same file
+    temp_.clear();
+    throw InputError(path_ + ": " + what_ + ": the same file is already being written");
+  }
   cleanup_slot_ = register_cleanup_path(temp_);
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
   fd_ = ::open(temp_.c_str(), kFlags, 0666);
@@ -203,6 +232,10 @@ AtomicFile::AtomicFile(const std::string& path, std::string_view what)
     cleanup_slot_ = -1;
     temp_.clear();  // not ours: nothing to remove
     fail("cannot create the temporary file", error);
+  }
+  if (resolved_.replaced_mode >= 0 &&
+      ::fchmod(fd_, static_cast<mode_t>(resolved_.replaced_mode)) != 0) {
+    fail("cannot set the permissions of the temporary file", errno);
   }
 }
 

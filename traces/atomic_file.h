@@ -11,8 +11,9 @@ namespace lpusim {
 
 // How an output path is written, decided from what is there now.
 struct ResolvedOutput {
-  std::string target;     // the path written: `path` with every symlink followed
-  bool in_place = false;  // a character/block device, FIFO or socket, or a /proc or /sys file
+  std::string target;      // the path written: `path` with every symlink followed
+  bool in_place = false;   // a character/block device, FIFO or socket, or a /proc or /sys file
+  int replaced_mode = -1;  // permission bits of the regular file a rename replaces, else -1
 };
 
 // Follows symlinks (also dangling ones, to the file they would create) and checks the target:
@@ -40,7 +41,8 @@ class AtomicFile {
   // run inside SystemC threads). After a failure every later write fails the same way.
   int try_write(const void* bytes, std::size_t size) noexcept;
 
-  // Flushes, fsyncs and closes, then renames the temporary file onto the target.
+  // Flushes, fsyncs and closes, then renames the temporary file onto the target (which keeps the
+  // permission bits of the file it replaces).
   void commit();
   // Closes and removes the temporary file (an in-place file keeps what was written).
   void discard() noexcept;

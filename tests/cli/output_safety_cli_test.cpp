@@ -61,8 +61,19 @@ TEST(OutputSafetyCli, DashOToDevNull_KeepsDevNullACharacterDevice) {
   const CliResult timeline = run_lpusim({"timeline", dir.file("t.json"), "-o", "/dev/null"}, dir);
   EXPECT_EQ(timeline.exit_code, 0) << timeline.err;
   EXPECT_TRUE(is_char_device("/dev/null"));
-  const CliResult kernel = run_lpusim({"kernel", "gemm", "-o", "/dev/null"}, dir);
-  EXPECT_TRUE(is_char_device("/dev/null")) << kernel.err;
+  const CliResult kernel =
+      run_lpusim({"kernel", "--k", "256", "--n", "64", "-o", "/dev/null"}, dir);
+  EXPECT_EQ(kernel.exit_code, 0) << kernel.err;
+  EXPECT_TRUE(is_char_device("/dev/null"));
+  EXPECT_THAT(dir.entries(), ElementsAre("t.json"));
+}
+
+TEST(OutputSafetyCli, DashOToDevStdout_WritesToTheStandardOutput) {
+  TempDir dir;
+  ASSERT_EQ(run_lpusim(with(kTinyGemm, {"--trace", dir.file("t.json")}), dir).exit_code, 0);
+  const CliResult r = run_lpusim({"timeline", dir.file("t.json"), "-o", "/dev/stdout"}, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("<svg"));
   EXPECT_THAT(dir.entries(), ElementsAre("t.json"));
 }
 
@@ -72,6 +83,13 @@ TEST(OutputSafetyCli, SweepResultsOnADevice_IsExit2_AndTheDeviceIsNotRead) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("not a regular file"));
   EXPECT_TRUE(is_char_device("/dev/zero"));
+}
+
+TEST(OutputSafetyCli, SweepDryRunWithADeviceAsResults_IsExit2_WithoutReadingIt) {
+  TempDir dir;
+  const CliResult r = run_lpusim({"sweep", kTinySweep, "--dry-run", "--out", "/dev/zero"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("not a regular file"));
 }
 
 TEST(OutputSafetyCli, TraceOnAFullDisk_IsExit2_AndTheOldFileStays) {

@@ -57,6 +57,29 @@ TEST(AtomicFile, Overwrite_ReplacesTheWholeFile) {
   EXPECT_THAT(dir.entries(), ElementsAre("out.txt"));
 }
 
+TEST(AtomicFile, Overwrite_KeepsThePermissionBitsOfTheReplacedFile) {
+  TempDir dir;
+  write_text(dir.file("out.txt"), "old\n");
+  ASSERT_EQ(::chmod(dir.file("out.txt").c_str(), 0640), 0);
+  write_file_atomically(dir.file("out.txt"), "new\n", "-o");
+  EXPECT_EQ(mode_of(dir.file("out.txt")) & 07777, 0640u);
+}
+
+TEST(AtomicFile, SameFileOpenedTwice_IsRefused_AndTheFirstStillCommits) {
+  TempDir dir;
+  std::filesystem::create_symlink("out.txt", dir.file("link.txt"));
+  AtomicFile first(dir.file("out.txt"), "-o");
+  first.write("first\n");
+  try {
+    AtomicFile second(dir.file("link.txt"), "--trace");
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("already being written"));
+  }
+  first.commit();
+  EXPECT_EQ(read_file(dir.file("out.txt")), "first\n");
+}
+
 TEST(AtomicFile, DiscardedOrDestroyedWithoutCommit_LeavesTheOldFileAndNoTemporary) {
   TempDir dir;
   write_text(dir.file("out.txt"), "old\n");
@@ -118,6 +141,18 @@ TEST(AtomicFile, SymlinkToDevNull_WritesTheDeviceInPlace) {
   write_file_atomically(dir.file("null.json"), "x", "--trace");
   EXPECT_TRUE(S_ISLNK(mode_of(dir.file("null.json"))));
   EXPECT_TRUE(S_ISCHR(mode_of("/dev/null")));
+}
+
+TEST(AtomicFile, ProcFdLink_IsWrittenInPlace_NotFollowedToAPath) {
+  TempDir dir;
+  const int fd = ::open(dir.file("open.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  EXPECT_TRUE(resolve_output(link, "-o").in_place);
+  write_file_atomically(link, "through the descriptor\n", "-o");
+  ::close(fd);
+  EXPECT_EQ(read_file(dir.file("open.txt")), "through the descriptor\n");
+  EXPECT_THAT(dir.entries(), ElementsAre("open.txt"));
 }
 
 TEST(AtomicFile, Fifo_IsWrittenInPlace_ForItsReader) {
@@ -253,6 +288,18 @@ TEST(ResultsAppender, FullDiskDuringARow_CutsTheFileBackToTheLastWholeRow) {
   EXPECT_THROW(appender.append({"1", "bb", "failed", "", std::string(20000, 'n')}), InputError);
   EXPECT_EQ(read_file(disk.file("r.csv")), before);
   EXPECT_THAT(disk.entries(), ElementsAre("r.csv"));
+}
+
+TEST(ResultsAppender, DanglingSymlink_CreatesItsTarget_WithTheHeader) {
+  TempDir dir;
+  std::filesystem::create_symlink("real.csv", dir.file("r.csv"));
+  {
+    ResultsAppender appender(dir.file("r.csv"), kHeader);
+    appender.append({"0", "aa", "ok", "1.5", ""});
+  }
+  EXPECT_TRUE(S_ISLNK(mode_of(dir.file("r.csv"))));
+  EXPECT_EQ(read_file(dir.file("real.csv")), "point,hash,status,value,error\n0,aa,ok,1.5,\n");
+  EXPECT_THAT(dir.entries(), ElementsAre("r.csv", "real.csv"));
 }
 
 TEST(ResultsAppender, DeviceAsResultsFile_IsRefused_NotRead) {
