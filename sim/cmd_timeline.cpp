@@ -64,7 +64,7 @@ int run_timeline(const TimelineCommandOptions& options) {
 
 }  // namespace
 
-// Flag ranges: a picture narrower than 200 px has no room for its plot; 100,000 px bounds the
+// Flag ranges: the width range is the renderer's (traces/timeline_svg.h); 100,000 px bounds the
 // SVG's size; runs are numbered by 32-bit trace pids.
 constexpr int kMaxProcess = std::numeric_limits<int>::max();
 
