@@ -1,5 +1,7 @@
 // `lpusim timeline`: draws one run of a trace written with --trace as a Gantt-style SVG (a row
 // per unit, slices colored by opcode class, waits in grey, a time axis and a legend).
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <limits>
@@ -30,10 +32,17 @@ struct TimelineCommandOptions {
 Femtoseconds parse_time_option(const std::string& text, const char* flag) {
   const SourceLocation where{"", 0, flag};
   const Duration d = parse_duration(text, where);
-  if (d.in_cycles || !(d.value >= 0) || !std::isfinite(d.value)) {
+  if (d.in_cycles || !(d.value >= 0)) {
     throw InputError(where, "expected a time like \"10us\", got \"" + text + "\"");
   }
-  return seconds_to_fs(d.value);
+  constexpr double kFsRange = 18446744073709551616.0;  // 2^64
+  const double fs = std::round(d.value * kFemtosecondsPerSecond);
+  if (!(fs < kFsRange)) {
+    throw InputError(where, fmt::format("expected a time of at most {} us (the simulated time "
+                                        "range), got \"{}\"",
+                                        microseconds_text(kEndOfTime), text));
+  }
+  return static_cast<Femtoseconds>(fs);
 }
 
 void apply_window(const std::string& text, TimelineOptions& o) {

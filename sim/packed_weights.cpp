@@ -1,6 +1,7 @@
 #include "sim/packed_weights.h"
 
 #include <cstring>
+#include <limits>
 
 #include "kernels/error.h"
 
@@ -27,8 +28,9 @@ std::string metadata_value(const SafetensorsFile& file, const std::string& name,
   return it->second;
 }
 
+// A positive integer of at most `max` (so that it fits the type it is stored in).
 std::uint64_t metadata_number(const SafetensorsFile& file, const std::string& name,
-                              const std::string& key) {
+                              const std::string& key, std::uint64_t max) {
   const std::string text = metadata_value(file, name, key);
   std::size_t used = 0;
   unsigned long long value = 0;
@@ -37,8 +39,10 @@ std::uint64_t metadata_number(const SafetensorsFile& file, const std::string& na
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != text.size() || value == 0) {
-    fail(file, name, "metadata '" + key + "' must be a positive integer, got \"" + text + "\"");
+  if (used != text.size() || value == 0 || value > max) {
+    fail(file, name,
+         "metadata '" + key + "' must be an integer from 1 to " + std::to_string(max) + ", got \"" +
+             text + "\"");
   }
   return value;
 }
@@ -94,7 +98,7 @@ QuantizedMatrix read_packed_tensor(const SafetensorsFile& file, const std::strin
   } catch (const InputError& e) {
     fail(file, name, e.what());
   }
-  q.cols = metadata_number(file, name, "k");
+  q.cols = metadata_number(file, name, "k", std::numeric_limits<std::uint32_t>::max());
   if (q.format.is_float()) {
     const TensorInfo* info = file.find(name);
     if (!info || info->shape.size() != 2) fail(file, name, "missing 2-D F16 tensor");
@@ -105,7 +109,8 @@ QuantizedMatrix read_packed_tensor(const SafetensorsFile& file, const std::strin
     q.group_size = kPerChannel;
     return q;
   }
-  q.group_size = static_cast<int>(metadata_number(file, name, "group_size"));
+  q.group_size = static_cast<int>(
+      metadata_number(file, name, "group_size", std::numeric_limits<std::int32_t>::max()));
   const TensorInfo* packed = file.find(name + ".qweight");
   if (!packed || packed->shape.size() != 2) fail(file, name, "missing 2-D U8 '.qweight'");
   q.rows = packed->shape[0];

@@ -34,7 +34,7 @@ constexpr InputKind kTraceInput{"trace", UINT64_MAX};
 // uncompressed byte offset of every character it hands out, for messages.
 class TraceStreamBuf : public std::streambuf {
  public:
-  explicit TraceStreamBuf(const std::string& path) : path_(path) {
+  explicit TraceStreamBuf(const std::string& path) {
     InputFile file(path, kTraceInput);
     file_ = gzdopen(file.fd(), "rb");
     if (file_ != nullptr) file.release();
@@ -117,7 +117,6 @@ class TraceStreamBuf : public std::streambuf {
   }
 
   static constexpr std::size_t kChunk = 1 << 14;
-  std::string path_;
   gzFile file_ = nullptr;
   std::vector<char> raw_ = std::vector<char>(kChunk);
   std::vector<char> out_ = std::vector<char>(kChunk);

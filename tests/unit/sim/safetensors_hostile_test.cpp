@@ -95,7 +95,8 @@ TEST(SafetensorsHostile, ReadFloatOfANaNOrAnF64BeyondFloat_IsRefusedNamingTheEle
 }
 
 // An int4 file as `lpusim quantize` writes it, with one fp16 value of `part` replaced.
-std::string packed_file(const TempDir& dir, const std::string& part, std::uint16_t bits) {
+std::string packed_file(const TempDir& dir, const std::string& part, std::uint16_t bits,
+                        const std::string& group_size = "32") {
   constexpr std::size_t kRows = 4;
   constexpr std::size_t kCols = 64;
   std::vector<float> w(kRows * kCols);
@@ -110,7 +111,7 @@ std::string packed_file(const TempDir& dir, const std::string& part, std::uint16
                            {{"w.qweight", Dtype::kU8, {kRows, format.row_bytes(kCols)}},
                             {"w.scales", Dtype::kF16, {kRows, groups}},
                             {"w.offsets", Dtype::kF16, {kRows, groups}}},
-                           {{"w.format", "int4"}, {"w.k", "64"}, {"w.group_size", "32"}});
+                           {{"w.format", "int4"}, {"w.k", "64"}, {"w.group_size", group_size}});
   writer.write("w.qweight", q.qweight.data(), q.qweight.size());
   writer.write("w.scales", q.scales.data(), q.scales.size() * 2);
   writer.write("w.offsets", q.offsets.data(), q.offsets.size() * 2);
@@ -143,6 +144,13 @@ TEST(PackedWeights, InfiniteOffset_IsRefused) {
   TempDir dir;
   EXPECT_THAT(packed_error(packed_file(dir, "offsets", 0xFC00)),
               HasSubstr("'w.offsets' [1, 0] is infinite"));
+}
+
+TEST(PackedWeights, GroupSizeBeyondInt_IsRefusedNotWrappedToPerChannel) {
+  TempDir dir;
+  EXPECT_THAT(packed_error(packed_file(dir, "", 0, "4294967296")),
+              HasSubstr("metadata 'group_size' must be an integer from 1 to 2147483647, got "
+                        "\"4294967296\""));
 }
 
 }  // namespace
