@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/error.h"
+#include "models/asan_stack.h"
 #include "models/compute_cost.h"
 #include "models/semaphore_bank.h"
 
@@ -454,6 +455,7 @@ class Chip : public sc_core::sc_module {
   void flush_vcd() {
     vcd_flush_.notify(sc_core::sc_time(1, sc_core::SC_FS));
     sc_core::sc_start();
+    restore_asan_stack_bounds();
   }
   std::string describe_deadlock(const Program& program);
 
@@ -532,6 +534,7 @@ ChipRunResult Chip::run(const Program& program, const HwConfig& hw, const ChipRu
   channel_.record_vcd(ctx_.vcd);
   for (QueueUnit* u : units()) u->start(ctx_);
   sc_core::sc_start();
+  restore_asan_stack_bounds();
   if (ctx_.vcd) flush_vcd();
 
   bool all_done = true;
@@ -545,6 +548,7 @@ ChipRunResult Chip::run(const Program& program, const HwConfig& hw, const ChipRu
     const std::string message = describe_deadlock(program);
     dispatch_.abort();
     sc_core::sc_start();  // let the blocked queues unwind so the chip can run again
+    restore_asan_stack_bounds();
     throw SimulationError(message);
   }
 
@@ -599,6 +603,7 @@ Chip& the_chip() {
     // Finish elaboration and let every queue thread reach its wait for a program, so that the
     // first run starts from the same state as every later one.
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
+    restore_asan_stack_bounds();
     if (vcd) vcd->file->write_comment(vcd_opcode_legend());
     return elaborated;
   }();

@@ -10,6 +10,7 @@
 #   LPUSIM_FUZZ_BUILD_DIR  build directory (default build-fuzz/; scripts/test.sh passes its
 #                          clang sanitizer build, which has the harnesses too)
 #   LPUSIM_FUZZ_WORKERS    parallel fuzzing processes per harness (default: LPUSIM_JOBS or nproc)
+#   LPUSIM_FUZZ_NO_BUILD=1 run the harnesses already built there
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${LPUSIM_FUZZ_BUILD_DIR:-$root/build-fuzz}
@@ -24,11 +25,13 @@ if ! command -v clang++ >/dev/null; then
   echo "fuzz: clang++ not found (scripts/install-deps.sh installs it)" >&2
   exit 1
 fi
-if ! grep -q '^LPUSIM_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
-  CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DLPUSIM_FUZZ=ON -DLPUSIM_BUILD_TESTS=OFF -DLPUSIM_BUILD_BENCH=OFF >/dev/null
+if [ "${LPUSIM_FUZZ_NO_BUILD:-0}" != 1 ]; then
+  if ! grep -q '^LPUSIM_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+    CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DLPUSIM_FUZZ=ON -DLPUSIM_BUILD_TESTS=OFF -DLPUSIM_BUILD_BENCH=OFF >/dev/null
+  fi
+  cmake --build "$build" --target lpusim_fuzzers -j "${LPUSIM_JOBS:-$(nproc)}"
 fi
-cmake --build "$build" --target lpusim_fuzzers -j "${LPUSIM_JOBS:-$(nproc)}"
 
 mapfile -t lines < <(grep '^[a-z]' "$root/tests/fuzz/harnesses.txt")
 wanted=("$@")
@@ -78,7 +81,7 @@ for line in "${lines[@]}"; do
     continue
   fi
   execs=$(echo "$stats" | sed -E 's/^#([0-9]+):.*/\1/')
-  rate=$(echo "$stats" | sed -E 's/.*exec\/s: ([0-9]+).*/\1/')
+  rate=$(echo "$stats" | sed -E 's/.*exec\/s:? ([0-9]+).*/\1/')
   known=0
   new=0
   shopt -s nullglob
