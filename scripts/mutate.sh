@@ -7,7 +7,7 @@
 #   scripts/mutate.sh [--list FILE] [--only REGEX] [--scratch DIR] [--timeout SECONDS] [--keep]
 #
 #   --list     mutants file (default scripts/mutants.txt)
-#   --only     run only mutants whose file path matches REGEX (grep -E)
+#   --only     run only mutants whose "file: snippet" matches REGEX (bash =~, extended)
 #   --scratch  scratch directory (default: a new one under $TMPDIR); put it on the same file
 #              system as the tree so ccache (CCACHE_BASEDIR) reuses the caller's objects
 #   --timeout  ctest budget per mutant in seconds (default 600; each test gets 120 s)
@@ -92,9 +92,10 @@ targets_for() {
   case $1 in
     models/*)
       echo lpusim unit_models_busy_intervals_test unit_models_busy_intervals_derived_test \
-        unit_models_compute_cost_test unit_models_memory_channel_core_test \
-        unit_models_semaphore_bank_test sc_chip_test sc_workload_sc_test sc_llm_derived_test \
-        sc_invariants_test sc_gemm_sc_test sc_trace_sc_test ;;
+        unit_models_compute_cost_test unit_models_compute_cost_derived_test \
+        unit_models_memory_channel_core_test unit_models_semaphore_bank_test sc_chip_test \
+        sc_chip_derived_test sc_workload_sc_test sc_llm_derived_test sc_invariants_test \
+        sc_gemm_sc_test sc_trace_sc_test ;;
     kernels/*)
       echo lpusim unit_kernels_asm_test unit_kernels_format_test unit_kernels_fp16_test \
         unit_kernels_gemm_kernel_test unit_kernels_isa_test unit_kernels_llm_ops_test \
@@ -164,8 +165,8 @@ EOF
 
 # Baseline: every group's tests pass on the unmutated tree.
 declare -A group_regex
-for file in $(cut -f1 <<<"$mutants" | sort -u); do
-  [[ $file =~ $only ]] || continue
+while IFS=$'\t' read -r file from _; do
+  [[ -n $file && "$file: $from" =~ $only ]] || continue
   targets=$(targets_for "$file")
   if [[ -z ${group_regex[$targets]:-} ]]; then
     group_regex[$targets]=$(regex_for $targets)
@@ -174,15 +175,15 @@ for file in $(cut -f1 <<<"$mutants" | sort -u); do
       exit 1
     fi
   fi
-done
+done <<<"$mutants"
 
 killed=0 survived=0 stale=0 broken=0 n=0
 declare -A area_killed area_total
 results=$scratch/results.txt
 : >"$results"
 while IFS=$'\t' read -r file from to; do
-  [[ -n $file && $file =~ $only ]] || continue
   n=$((n + 1))
+  [[ -n $file && "$file: $from" =~ $only ]] || continue
   label="#$n $file: $from"
   path=$src/$file
   cp "$path" "$scratch/original"

@@ -87,6 +87,16 @@ TEST(TimelineDerived, Span_SetsTheAxisLengthFromTheStart) {
   EXPECT_EQ(labels(svg, "busy"), (std::vector<std::string>{"0.5", "15.0", "40.0", "47.5"}));
 }
 
+TEST(TimelineDerived, SpanFromALaterStart_EndsSpanAfterIt) {
+  TempDir dir;
+  TimelineOptions o;
+  o.from_fs = 50 * kUs;
+  o.span_fs = 100 * kUs;
+  const std::string svg = render_timeline_svg(hand_trace(dir), o);
+  // the axis is [50, 150): mxm [50, 90) = 40/100, channel [50, 100) = 50/100
+  EXPECT_EQ(labels(svg, "busy"), (std::vector<std::string>{"0.0", "0.0", "40.0", "50.0"}));
+}
+
 TEST(TimelineDerived, OtherProcess_IsDrawnOnItsOwn) {
   TempDir dir;
   TimelineOptions o;
