@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "kernels/error.h"
+#include "kernels/format.h"
 #include "sim/hw_config.h"
 
 namespace lpusim {
@@ -85,6 +86,17 @@ CLI::Option* add_integer_option(CLI::App& command, const std::string& names, int
           },
           description)
       ->type_name("INT");
+}
+
+int parse_group_size_flag(std::string_view text) {
+  constexpr std::string_view kFlag = "--group-size";
+  if (text == "per-channel") return kPerChannel;
+  const auto max = static_cast<std::uint64_t>(std::numeric_limits<int>::max());
+  try {
+    return static_cast<int>(parse_integer_flag(kFlag, text, 1, max));
+  } catch (const InputError&) {
+    refuse(kFlag, fmt::format("\"per-channel\" or a whole number in [1, {}]", max), text);
+  }
 }
 
 double parse_number_flag(std::string_view flag, std::string_view text, double min, double max) {

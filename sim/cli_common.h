@@ -39,6 +39,10 @@ CLI::Option* add_integer_option(CLI::App& command, const std::string& names, std
 CLI::Option* add_integer_option(CLI::App& command, const std::string& names, int& target, int min,
                                 int max, const std::string& description);
 
+// --group-size: "per-channel" (kPerChannel) or a whole number in [1, 2^31 - 1]; anything else is an
+// InputError naming the flag and both choices.
+int parse_group_size_flag(std::string_view text);
+
 // Floating flags: a finite decimal number in [min, max] (nan, inf and out-of-range values are an
 // InputError naming the flag and the range).
 double parse_number_flag(std::string_view flag, std::string_view text, double min, double max);

@@ -259,7 +259,7 @@ void print_report(const QuantErrorOptions& options, OutputFormat format, const R
 
 int run_quant_error(const QuantErrorOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
-  const int group_size = parse_group_size(options.group_size);
+  const int group_size = parse_group_size_flag(options.group_size);
   const std::vector<QuantScheme> schemes = parse_schemes(options.schemes, options.symmetric);
   RunDescription run;
   std::unique_ptr<SafetensorsFile> file;

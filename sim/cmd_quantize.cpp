@@ -12,6 +12,7 @@
 #include "kernels/error.h"
 #include "kernels/format.h"
 #include "kernels/quantizer.h"
+#include "sim/cli_common.h"
 #include "sim/commands.h"
 #include "sim/safetensors.h"
 
@@ -131,7 +132,7 @@ void add_metadata(const SafetensorsFile& file, QuantizePlan& plan) {
 QuantizePlan make_plan(const SafetensorsFile& file, const QuantizeOptions& options) {
   QuantizePlan plan;
   plan.format = parse_format(options.quant);
-  plan.group_size = parse_group_size(options.group_size);
+  plan.group_size = parse_group_size_flag(options.group_size);
   const std::vector<const TensorInfo*> selected = select_float_matrices(file, options.tensors);
   for (const TensorInfo& info : file.tensors()) {
     const bool quantized = std::find(selected.begin(), selected.end(), &info) != selected.end();

@@ -32,7 +32,7 @@ GemmSpec GemmOptions::spec() const {
   spec.k = k;
   spec.n = n;
   spec.format = parse_format(quant);
-  spec.group_size = parse_group_size(group_size);
+  spec.group_size = parse_group_size_flag(group_size);
   return spec;
 }
 

@@ -27,7 +27,7 @@ WorkloadSpec LlmOptions::spec(const std::string& quant) const {
   WorkloadSpec spec;
   spec.model = load_model_config(model);
   spec.format = parse_format(quant);
-  spec.group_size = parse_group_size(group_size);
+  spec.group_size = parse_group_size_flag(group_size);
   spec.batch = batch;
   spec.context = context;
   spec.prompt = prompt;

@@ -46,6 +46,9 @@ TEST(NumbersCli, NegativeIntegerFlags_AreExit2NotWrapped) {
            {{"sweep", "configs/sweeps/example.yaml", "--jobs", "-1", "--dry-run"},
             2,
             "--jobs: expected a whole number in [1, 1024], got \"-1\""},
+           {{"run", "--group-size", "-1"},
+            2,
+            "--group-size: expected \"per-channel\" or a whole number in [1, 2147483647]"},
        }) {
     expect_refused(c);
   }

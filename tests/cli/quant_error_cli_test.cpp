@@ -165,7 +165,9 @@ TEST_F(QuantErrorCli, BadArguments_AreExit2WithAMessage) {
   EXPECT_THAT(expect_bad_input("quant-error --shape 0x16"), HasSubstr("--shape"));
   EXPECT_THAT(expect_bad_input("quant-error --shape 100000x100000"), HasSubstr("2^30"));
   EXPECT_THAT(expect_bad_input(std::string(kSmall) + " --quant int4,int5"), HasSubstr("int5"));
-  EXPECT_THAT(expect_bad_input(std::string(kSmall) + " --group-size -3"), HasSubstr("group size"));
+  EXPECT_THAT(expect_bad_input(std::string(kSmall) + " --group-size -3"),
+              HasSubstr("--group-size: expected \"per-channel\" or a whole number in [1, "
+                        "2147483647], got \"-3\""));
   EXPECT_THAT(expect_bad_input(std::string(kSmall) + " --format xml"), HasSubstr("--format"));
   EXPECT_THAT(expect_bad_input("quant-error --in missing.safetensors"),
               HasSubstr("missing.safetensors"));

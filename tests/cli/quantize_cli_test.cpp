@@ -249,7 +249,7 @@ TEST_F(QuantizeCli, BadOptions_AreExit2WithAMessage) {
               HasSubstr("int5"));
   EXPECT_THAT(expect_bad_input(
                   "quantize --in in.safetensors --quant int4 --group-size 0 --out o.safetensors"),
-              HasSubstr("group size"));
+              HasSubstr("--group-size: expected"));
   EXPECT_THAT(expect_bad_input(
                   "quantize --in in.safetensors --quant int4 --tensors '(' --out o.safetensors"),
               AllOf(HasSubstr("--tensors"), HasSubstr("regular expression")));
