@@ -215,6 +215,7 @@ EOF
   case $file in
     models/*) area=models ;;
     kernels/*) area=kernels ;;
+    sim/sweep*) area=sweep ;;
     *) area=metrics ;;
   esac
   if [[ $status == KILLED || $status == SURVIVED ]]; then
@@ -225,7 +226,7 @@ EOF
 done <<<"$mutants"
 
 echo
-for area in models kernels metrics; do
+for area in models kernels metrics sweep; do
   total=${area_total[$area]:-0}
   ((total)) || continue
   printf '%-8s %d/%d killed (%d%%)\n' "$area" "${area_killed[$area]:-0}" "$total" \
