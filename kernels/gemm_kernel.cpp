@@ -293,6 +293,23 @@ void check_spec(const GemmSpec& spec, const HwConfig& hw) {
   if (spec.group_size < 0) {
     throw InputError(fmt::format("GEMM {}: group size {} is negative", spec.name, spec.group_size));
   }
+  // X (m x k), Y (m x n) and W (k x n) are buffers of f32 values at most; each must fit a view's
+  // byte range. Products of two 32-bit counts times 4 bytes can exceed 2^64, so they are compared
+  // in 128 bits before any byte count is formed.
+  const auto check_operand = [&](const char* operand, const char* dims, std::uint64_t a,
+                                 std::uint64_t b) {
+    const unsigned __int128 bytes =
+        static_cast<unsigned __int128>(a) * b * static_cast<unsigned>(kF32Bytes);
+    if (bytes > View::kMaxOffset) {
+      throw InputError(fmt::format(
+          "GEMM {}: {} ({} = {} x {}) needs more than {} bytes as f32 values; make m, k or n "
+          "smaller",
+          spec.name, operand, dims, a, b, View::kMaxOffset));
+    }
+  };
+  check_operand("X", "m x k", spec.m, spec.k);
+  check_operand("Y", "m x n", spec.m, spec.n);
+  check_operand("W", "k x n", spec.k, spec.n);
   if (hw.mxm.cols <= 0 || hw.mxm.rows <= 0 || hw.mxm.planes <= 0) {
     throw InputError(fmt::format("GEMM {}: the MXM needs rows, cols and planes >= 1", spec.name));
   }

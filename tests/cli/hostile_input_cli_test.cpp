@@ -113,7 +113,7 @@ TEST(HostileInput, TimelineWidthOutOfRange_IsExit2WithTheRange) {
   const std::string trace = valid_trace(dir);
   for (const std::string width : {"2147483647", "-5", "399", "100001", "12px", ""}) {
     EXPECT_THAT(run_bad({"timeline", trace, "-o", dir.file("t.svg"), "--width", width}, dir).err,
-                HasSubstr("--width: expected a whole number from 400 to 100000, got \"" + width))
+                HasSubstr("--width: expected a whole number in [400, 100000], got \"" + width))
         << width;
   }
   EXPECT_EQ(testing::run_lpusim({"timeline", trace, "-o", dir.file("t.svg"), "--width", "400"}, dir)
@@ -125,7 +125,7 @@ TEST(HostileInput, TimelineProcessOutOfRange_IsExit2) {
   TempDir dir;
   EXPECT_THAT(
       run_bad({"timeline", valid_trace(dir), "-o", dir.file("t.svg"), "--process", "-1"}, dir).err,
-      HasSubstr("--process: expected a whole number from 1 to 2147483647"));
+      HasSubstr("--process: expected a whole number in [1, 2147483647]"));
 }
 
 TEST(HostileInput, TimelineWindowOrSpanBeyondTheTimeRange_IsExit2) {

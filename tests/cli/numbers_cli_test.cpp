@@ -68,7 +68,7 @@ TEST(NumbersCli, IntegerFlagsAboveTheirRange_AreExit2) {
            {{"run", "--batch", "1e3"}, 2, "--batch: expected a whole number"},
            {{"timeline", "t.json", "-o", "t.svg", "--width", "-5"},
             2,
-            "--width: expected a whole number in [200, 100000], got \"-5\""},
+            "--width: expected a whole number in [400, 100000], got \"-5\""},
        }) {
     expect_refused(c);
   }

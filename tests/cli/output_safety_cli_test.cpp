@@ -89,7 +89,7 @@ TEST(OutputSafetyCli, SweepDryRunWithADeviceAsResults_IsExit2_WithoutReadingIt) 
   TempDir dir;
   const CliResult r = run_lpusim({"sweep", kTinySweep, "--dry-run", "--out", "/dev/zero"}, dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("not a regular file"));
+  EXPECT_THAT(r.err, HasSubstr("is a character device; expected a regular results CSV"));
 }
 
 TEST(OutputSafetyCli, TraceOnAFullDisk_IsExit2_AndTheOldFileStays) {

@@ -406,6 +406,21 @@ TEST(GemmKernel, KNotAMultipleOfThePattern_IsAnInputError) {
   EXPECT_THROW(build_gemm_program(spec_of("int4", 0, 256, 64), test_hw()), InputError);
 }
 
+// m x k x 4 bytes of 2^31-scale dimensions is past 2^64: refused before any byte count is formed
+// (it used to wrap and quote a byte count near 2^64).
+TEST(GemmKernel, OperandBytesPastTheViewRange_AreAnInputErrorNotAWrappedCount) {
+  try {
+    build_gemm_program(spec_of("int4", 2147483647, 2147483640, 2147483647), test_hw());
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("X (m x k = 2147483647 x 2147483640) needs more than 1099511627775 bytes"),
+              std::string::npos)
+        << what;
+  }
+  EXPECT_THROW(build_gemm_program(spec_of("int4", 1, 256, 1ull << 31), test_hw()), InputError);
+}
+
 // Several GEMMs in one program: the ring and semaphores continue across them, Y of one feeds X
 // of a later one after flush(), and every result is exact.
 TEST(GemmKernel, ConsecutiveGemms_ShareTheRingAndPipelineAcrossOps) {
