@@ -36,15 +36,19 @@ fi
 mapfile -t lines < <(grep '^[a-z]' "$root/tests/fuzz/harnesses.txt")
 wanted=("$@")
 
-# known_cause HARNESS OUTPUT_FILE: the cause of the first known finding of HARNESS whose
-# signature (an extended regex) occurs in the output, or nothing.
+# known_cause HARNESS INPUT OUTPUT_FILE: the cause of the first known finding of HARNESS whose
+# committed reproducer is INPUT itself, or whose signature (an extended regex) occurs in the
+# output, or nothing. (An out-of-memory report has no stack to match a signature against.)
 known_cause() {
-  local harness=$1 output=$2 h reproducer signature cause
+  local harness=$1 input=$2 output=$3 h reproducer signature cause known_file
   while IFS='|' read -r h reproducer signature cause; do
     h=$(echo "$h" | xargs)
-    [[ -z "$h" || "$h" == \#* || "$h" != "$1" ]] && continue
+    [[ -z "$h" || "$h" == \#* || "$h" != "$harness" ]] && continue
+    reproducer=$(echo "$reproducer" | xargs)
+    known_file=$root/tests/fuzz/regressions/$harness/$reproducer
     signature=$(echo "$signature" | sed 's/^ *//; s/ *$//')
-    if grep -Eq -- "$signature" "$output"; then
+    if { [ -f "$known_file" ] && cmp -s "$known_file" "$input"; } ||
+      grep -Eq -- "$signature" "$output"; then
       echo "$cause" | sed 's/^ *//'
       return
     fi
@@ -66,6 +70,10 @@ for line in "${lines[@]}"; do
   existing=()
   for dir in "${seeds[@]}"; do [ -d "$dir" ] && existing+=("$dir"); done
 
+  # Input files of processes killed for a finding are left behind: keep them in the work dir.
+  export LPUSIM_FUZZ_TMPDIR=$work/tmp
+  rm -rf "$LPUSIM_FUZZ_TMPDIR"
+  mkdir -p "$LPUSIM_FUZZ_TMPDIR"
   echo "fuzz: $name for ${seconds}s (${workers} workers)"
   # Fork mode keeps fuzzing after a finding, so a known one does not end the run early.
   "$build/tests/fuzz/fuzz_$name" -fork="$workers" -ignore_crashes=1 -ignore_timeouts=1 \
@@ -89,7 +97,7 @@ for line in "${lines[@]}"; do
     "$findings"/leak-*; do
     "$build/tests/fuzz/fuzz_$name" -timeout="$timeout_s" -rss_limit_mb="$memory_mb" \
       -malloc_limit_mb="$memory_mb" "$reproducer" >"$reproducer.log" 2>&1 || true
-    cause=$(known_cause "$name" "$reproducer.log")
+    cause=$(known_cause "$name" "$reproducer" "$reproducer.log")
     if [ -n "$cause" ]; then
       known=$((known + 1))
       echo "fuzz: $name: known finding ($cause): $reproducer"

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kernels/error.h"
 
@@ -36,18 +37,27 @@ inline void enter_source_dir() {
   }
 }
 
-// Writes the input to a file of this process (in /dev/shm when there is one) and returns its
-// path, for the readers that take a path. `suffix` picks the reader's format (".json", ".yaml").
+// The files input_file() wrote for the current input, removed when run() returns.
+inline std::vector<std::string>& input_files() {
+  static std::vector<std::string> files;
+  return files;
+}
+
+// Writes the input to a file of this process (in $LPUSIM_FUZZ_TMPDIR, else /dev/shm when there
+// is one) and returns its path, for the readers that take a path. `suffix` picks the reader's
+// format (".json", ".yaml").
 inline std::string input_file(const std::uint8_t* data, std::size_t size,
                               const std::string& suffix) {
   static const std::string dir = [] {
-    const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : std::getenv("TMPDIR");
+    const char* base = std::getenv("LPUSIM_FUZZ_TMPDIR");  // scripts/fuzz.sh's, removed after
+    if (base == nullptr) base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : std::getenv("TMPDIR");
     return std::string(base != nullptr ? base : "/tmp") + "/lpusim-fuzz-" +
            std::to_string(getpid());
   }();
-  static std::string path;
-  if (path.empty()) std::atexit([] { std::remove(path.c_str()); });
-  path = dir + "-input" + suffix;
+  // One name per suffix: a config's name comes from its file name, so a dump written back
+  // through here loads under the same name.
+  const std::string path = dir + "-input" + suffix;
+  if (input_files().empty() || input_files().back() != path) input_files().push_back(path);
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr || std::fwrite(data, 1, size, file) != size || std::fclose(file) != 0) {
     std::perror(("fuzz: cannot write " + path).c_str());
@@ -56,9 +66,16 @@ inline std::string input_file(const std::uint8_t* data, std::size_t size,
   return path;
 }
 
+// Runs one input through `body`; the project's own errors are the right answer to bad input.
 template <typename Body>
 int run(Body&& body) {
   enter_source_dir();
+  struct RemoveInputFiles {
+    ~RemoveInputFiles() {
+      for (const std::string& path : input_files()) std::remove(path.c_str());
+      input_files().clear();
+    }
+  } remove_input_files;
   try {
     body();
   } catch (const InputError&) {
