@@ -13,7 +13,8 @@
 #   --timeout  ctest budget per mutant in seconds (default 600; each test gets 120 s)
 #   --keep     keep the scratch copy afterwards
 # Environment: LPUSIM_JOBS (parallel jobs, default nproc). About 10-25 s per mutant on 2 cores
-# after the first build: run it with nice in the background. Exit 0 when every mutant was judged, 1 when the baseline fails.
+# after the first build: run it with nice in the background. Exit 0 when every mutant was
+# judged, 1 when the baseline fails.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,7 @@ while (($#)); do
     --scratch) scratch=$2; shift 2 ;;
     --timeout) budget=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "mutate.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
