@@ -17,8 +17,4 @@ void check_output_path(const std::string& path, std::string_view what);
 // after removing the temporary file.
 void write_file_atomically(const std::string& path, std::string_view content);
 
-// The whole file as text. Throws InputError naming the path when it cannot be read or is not a
-// regular file (a device such as /dev/zero, a FIFO).
-std::string read_text_file(const std::string& path);
-
 }  // namespace lpusim
