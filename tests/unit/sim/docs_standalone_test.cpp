@@ -29,7 +29,10 @@ const std::vector<Pattern>& patterns() {
     const auto ecma = std::regex::ECMAScript | std::regex::optimize;
     std::vector<Pattern> out;
     out.push_back({"a design note outside the repository", std::regex(R"(DESIGN\.md)", ecma)});
+    out.push_back({"a style guide outside the repository", std::regex(R"(STYLE\.md)", ecma)});
     out.push_back({"a folder outside the repository", std::regex(R"(\.\./shared)", ecma)});
+    out.push_back(
+        {"a file outside the repository", std::regex(R"((^|[^\w/.])(shared|seed)/)", ecma)});
     out.push_back(
         {"an issue number", std::regex(R"(\bissues?[ \t]+#?[0-9]+)", ecma | std::regex::icase)});
     // owner/repo#N, project#N: a name glued to a number.
@@ -114,6 +117,9 @@ Scan scan_tree(const fs::path& root) {
 TEST(DocsStandalone, PatternsCatchPointersOutsideTheRepository) {
   EXPECT_NE(finding("// The reference quantizer of DESIGN.md."), nullptr);
   EXPECT_NE(finding("implementation written from `../shared/notes`"), nullptr);
+  EXPECT_NE(finding("(no static self-registration: see STYLE.md)"), nullptr);
+  EXPECT_NE(finding("the seed report (seed/000_3b02aa453d12c28f.txt)"), nullptr);
+  EXPECT_NE(finding("the seed report (shared/seed/000_3b02aa453d12c28f.txt)"), nullptr);
   EXPECT_NE(finding("Targets (issue 2): >= 100 M weights/s"), nullptr);
   EXPECT_NE(finding("embeddings fp16 (Issue 4, \"Models\")."), nullptr);
   EXPECT_NE(finding("see issue #12"), nullptr);
@@ -129,6 +135,7 @@ TEST(DocsStandalone, PatternsLeaveOrdinaryTextAlone) {
   EXPECT_EQ(finding("sem: semaphore #3 is never notified"), nullptr);
   EXPECT_EQ(finding("stroke=\"#333\"/>"), nullptr);
   EXPECT_EQ(finding("#include \"sim/units.h\""), nullptr);
+  EXPECT_EQ(finding("std::shared_ptr<Chip> chip = configs/shared.yaml"), nullptr);
   EXPECT_EQ(finding("docs/FORMATS.md, \"Files written by `lpusim quantize`\""), nullptr);
 }
 
