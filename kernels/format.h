@@ -1,4 +1,4 @@
-// Weight formats of DESIGN.md ("Weight formats", normative): a repeating pattern of signed slot
+// Weight formats (docs/FORMATS.md, normative for this repo): a repeating pattern of signed slot
 // widths packed LSB-first, one fp16 scale and offset per group of G weights along k.
 #pragma once
 
@@ -44,7 +44,7 @@ struct WeightFormat {
 // accepted names.
 WeightFormat parse_format(std::string_view name);
 
-// The names parse_format accepts besides "pattern:...", in the order DESIGN.md lists them.
+// The names parse_format accepts besides "pattern:...", in the order of docs/FORMATS.md's table.
 const std::vector<std::string>& builtin_format_names();
 
 // Parses "128" or "per-channel" (kPerChannel). Throws InputError.

@@ -42,7 +42,8 @@ struct GemmIo {
 };
 
 // Where the weights live: off-chip regions when streamed, SRAM buffers when resident. Layout of
-// DESIGN.md "Files": qweight [n][row_bytes], scales and offsets fp16 [n][groups] (none for fp16).
+// docs/FORMATS.md, "Files written by `lpusim quantize`": qweight [n][row_bytes], scales and offsets
+// fp16 [n][groups] (none for fp16).
 struct GemmWeights {
   bool resident = false;
   std::uint32_t qweight = 0;

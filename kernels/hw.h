@@ -8,7 +8,8 @@
 
 namespace lpusim {
 
-// Where weights live during inference (DESIGN.md "The chip model").
+// Where weights live during inference: streamed from the memory channel every token, or resident
+// in SRAM (docs/CONFIG.md, key `weights`).
 enum class WeightPlacement { kStreamed, kResident };
 
 struct MemoryConfig {

@@ -1,5 +1,5 @@
-// The reference min/max quantizer of DESIGN.md. Arithmetic choices, fixed so that another
-// implementation can reproduce our files bit for bit:
+// The reference min/max quantizer (docs/FORMATS.md, "The reference quantizer"). Arithmetic choices,
+// fixed so that another implementation can reproduce our files bit for bit:
 //  - per (row, group): lo = min, hi = max of the float weights;
 //    scale = (double(hi) - double(lo)) / (2^bmax - 1) and offset = double(lo) + 2^(bmax-1) * scale,
 //    both in IEEE double, each rounded ONCE from double to fp16 (nearest, ties to even);

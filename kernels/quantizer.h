@@ -1,4 +1,4 @@
-// The reference min/max quantizer of DESIGN.md and its inverse: float weights [N, K] to packed
+// The reference min/max quantizer (docs/FORMATS.md) and its inverse: float weights [N, K] to packed
 // codes plus per-group fp16 scales and offsets, and back.
 #pragma once
 
@@ -10,8 +10,8 @@
 
 namespace lpusim {
 
-// A quantized weight matrix in the file layout of DESIGN.md. fp16 stores the weights themselves
-// in `qweight` (2 bytes each, little-endian) and has no scales or offsets.
+// A quantized weight matrix in the file layout of docs/FORMATS.md ("Files"). fp16 stores the
+// weights themselves in `qweight` (2 bytes each, little-endian) and has no scales or offsets.
 struct QuantizedMatrix {
   WeightFormat format;
   std::size_t rows = 0;                // N

@@ -2,10 +2,10 @@
 // (__sanitizer_start_switch_fiber), but for the caller's own stack they pass no bounds (bottom 0,
 // size 0). Back on that stack ASan's idea of its top is then 0, so __asan_handle_no_return, which
 // unpoisons the frames an exception unwinds, refuses to act ("ASan is ignoring requested
-// __asan_handle_no_return ... False positive error reports may follow", the known ASan limit of
-// google/sanitizers#189) and the next calls that reuse those frames are reported as
-// stack-buffer-overflows. An empty fiber switch onto the thread's real stack restores the bounds;
-// ASan stays fully on.
+// __asan_handle_no_return ... False positive error reports may follow"; a known AddressSanitizer
+// limitation: after a coroutine or fiber stack switch it no longer knows the stack's bounds) and
+// the next calls that reuse those frames are reported as stack-buffer-overflows. An empty fiber
+// switch onto the thread's real stack restores the bounds; ASan stays fully on.
 #include "models/asan_stack.h"
 
 #if defined(__SANITIZE_ADDRESS__)

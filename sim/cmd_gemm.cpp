@@ -1,5 +1,6 @@
 // `lpusim gemm`: one GEMM/GEMV on the simulated chip in a weight format, reporting the metrics of
-// DESIGN.md that apply to one matmul; with --functional it also carries real data and checks it.
+// the report contract (docs/WORKLOAD.md, "Report contract") that apply to one matmul; with
+// --functional it also carries real data and checks it.
 #include <CLI/CLI.hpp>
 #include <limits>
 #include <memory>

@@ -1,5 +1,5 @@
-// `lpusim quant-error`: the quality metrics of DESIGN.md for each --quant scheme, on the 2-D
-// float tensors of a safetensors file or on deterministic synthetic weights.
+// `lpusim quant-error`: the quality metrics (docs/FORMATS.md, "Quality") for each --quant scheme,
+// on the 2-D float tensors of a safetensors file or on deterministic synthetic weights.
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <iostream>

@@ -1,5 +1,6 @@
 // `lpusim quantize`: quantizes the 2-D float tensors of a safetensors file into the layout of
-// DESIGN.md (NAME.qweight / .scales / .offsets), one tensor at a time, written atomically.
+// docs/FORMATS.md, "Files written by `lpusim quantize`" (NAME.qweight / .scales / .offsets), one
+// tensor at a time, written atomically.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
@@ -235,7 +236,9 @@ int run_quantize(const QuantizeOptions& options) {
 CommandRunner add_quantize_command(CLI::App& app) {
   auto options = std::make_shared<QuantizeOptions>();
   CLI::App* command = app.add_subcommand(
-      "quantize", "quantize the 2-D float tensors of a safetensors file (DESIGN.md layout)");
+      "quantize",
+      "quantize the 2-D float tensors of a safetensors file into NAME.qweight, NAME.scales and "
+      "NAME.offsets (layout: docs/FORMATS.md)");
   command->add_option("--in", options->input, "input safetensors file")->required();
   command
       ->add_option("--quant", options->quant,

@@ -1,5 +1,6 @@
 // Registration of the `lpusim` subcommands. Each command lives in its own sim/cmd_*.cpp and adds
-// itself to the app through one explicit function (no static self-registration: see STYLE.md).
+// itself to the app through one explicit function (no static self-registration: a linker drops
+// self-registering objects of a static library that nothing references).
 #pragma once
 
 #include <functional>

@@ -99,7 +99,7 @@ const HwKey kHwKeys[] = {
    [](const HwConfig& c) { return number(c.vxm.alus_per_lane); }},
   {{"dispatch.issue_per_cycle", KeyKind::kCount, "1", 1, false, 64, "", "1",
     "Instructions issued per cycle by each unit's in-order queue.",
-    "one instruction per cycle per queue, as DESIGN.md's dispatch (ICU) model states."},
+    "one instruction per cycle per queue, the dispatch (ICU) model's assumption."},
    [](HwConfig& c, const KeyValue& v) { c.dispatch.issue_per_cycle = as_int(v); },
    [](const HwConfig& c) { return number(c.dispatch.issue_per_cycle); }},
   {{"energy.memory", KeyKind::kEnergyPerByte, "160 pJ/B", 0, false, 1e6, "", "160 pJ/B",

@@ -61,7 +61,8 @@ struct LlmRunResult {
 LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
                      ChipRunTracer* tracer = nullptr);
 
-// Every key of DESIGN.md's report contract, the effective config and the breakdown.
+// Every key of the report contract (docs/WORKLOAD.md, "Report contract"), the effective config and
+// the breakdown.
 nlohmann::json llm_run_json(const LlmRunResult& result, const HwConfig& hw);
 std::vector<Table> llm_run_tables(const LlmRunResult& result, const HwConfig& hw);
 

@@ -84,7 +84,7 @@ const ModelKey kModelKeys[] = {
     kTensorNames, "[q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, lm_head]",
     "Tensors stored in the chosen weight format; the others (norms, and embed_tokens unless "
     "listed) stay fp16. Only the looked-up rows of embed_tokens are read.",
-    "every linear layer including the LM head, embeddings fp16 (issue 4, \"Models\")."},
+    "every linear layer including the LM head, embeddings fp16."},
    [](ModelConfig& m, const KeyValue& v) { m.quantized = v.names; },
    [](const ModelConfig& m) { return KeyValue{0, {}, m.quantized}; }},
 };

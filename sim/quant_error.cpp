@@ -1,4 +1,4 @@
-// Quantization quality (DESIGN.md "Quality metrics"): error sums and metrics of W_hat against W
+// Quantization quality (docs/FORMATS.md, "Quality"): error sums and metrics of W_hat against W
 // and of X W_hat^T against X W^T, deterministic synthetic weights, and the per-scheme measurement.
 #include "sim/quant_error.h"
 

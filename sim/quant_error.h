@@ -1,4 +1,4 @@
-// Quantization quality (DESIGN.md "Quality metrics"): error sums and metrics of W_hat against W
+// Quantization quality (docs/FORMATS.md, "Quality"): error sums and metrics of W_hat against W
 // and of X W_hat^T against X W^T, deterministic synthetic weights, and the per-scheme measurement.
 #pragma once
 
@@ -84,7 +84,7 @@ struct ErrorSums {
   void add(const ErrorSums& other);
 };
 
-// The metrics of DESIGN.md, as fractions (not percent).
+// The metrics of docs/FORMATS.md ("Quality"), as fractions (not percent).
 struct QualityMetrics {
   double relative_frobenius_error = 0;  // ||W - W_hat|| / ||W||
   double mean_relative_error = 0;       // mean|W - W_hat| / mean|W|
@@ -108,7 +108,7 @@ void accumulate_output_error(const float* x, const float* w, const float* w_hat,
 // A quantization scheme under test: a format and its quantizer.
 struct QuantScheme {
   WeightFormat format;
-  bool symmetric = false;  // false: the reference min/max quantizer of DESIGN.md
+  bool symmetric = false;  // false: the reference min/max quantizer
 
   std::string label() const;  // "q3.5", or "int4-sym" when symmetric
 };

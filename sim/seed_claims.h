@@ -1,4 +1,4 @@
-// The figures the seed report (shared/seed/000_3b02aa453d12c28f.txt) claims for LLaMA 70B on a
+// The figures the seed report (the claim this project set out to check) gives for LLaMA 70B on a
 // "Groq LPU" at 80 GB/s, shown beside lpusim's own so readers see the difference. Data only:
 // nothing is fitted to them.
 #pragma once

@@ -1,5 +1,5 @@
-// The report contract of DESIGN.md ("Metrics") computed from one simulated run: times, floors,
-// per-unit busy time and utilization, the dominating resource, energy and power.
+// The report contract (docs/WORKLOAD.md, "Report contract") computed from one simulated run: times,
+// floors, per-unit busy time and utilization, the dominating resource, energy and power.
 #pragma once
 
 #include <cstdint>

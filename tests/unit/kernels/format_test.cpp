@@ -1,5 +1,5 @@
-// Weight formats of DESIGN.md: names, sizes, effective bits, the bit layout (golden vectors packed
-// by hand), representability of codes, and round trips through the fast and generic paths.
+// Weight formats of docs/FORMATS.md: names, sizes, effective bits, the bit layout (golden vectors
+// packed by hand), representability of codes, and round trips through the fast and generic paths.
 #include "kernels/format.h"
 
 #include <gmock/gmock.h>
@@ -135,7 +135,7 @@ TEST(RowBytes, KNotAMultipleOfThePatternLengthIsAnInputError) {
 }
 
 TEST(EffectiveBits, IncludeThirtyTwoBitsOfMetadataPerGroup) {
-  // The DESIGN.md examples.
+  // The examples of docs/FORMATS.md, "Groups and metadata".
   EXPECT_DOUBLE_EQ(parse_format("q3.5").effective_bits_per_weight(4096, 128), 3.75);
   EXPECT_DOUBLE_EQ(parse_format("int4").effective_bits_per_weight(4096, 128), 4.25);
   EXPECT_DOUBLE_EQ(parse_format("fp16").effective_bits_per_weight(4096, 128), 16.0);

@@ -1,4 +1,4 @@
-// The reference min/max quantizer of DESIGN.md: known values worked by hand, the error bound
+// The reference min/max quantizer of docs/FORMATS.md: known values worked by hand, the error bound
 // (derived below), constant groups, group layout, fp16 storage and the input errors.
 #include "kernels/quantizer.h"
 
