@@ -10,11 +10,6 @@ namespace lpusim {
 
 namespace {
 
-// Flag ranges: positions are 32-bit signed token indices; a batch beyond 65,536 sequences is
-// outside anything the program builder sizes buffers for.
-constexpr std::uint64_t kMaxBatch = 65536;
-constexpr std::uint64_t kMaxTokens = (1ull << 31) - 1;
-
 void check_positive(const char* flag, std::uint64_t value) {
   if (value == 0) throw InputError(SourceLocation{"", 0, flag}, "expected at least 1, got 0");
 }
@@ -54,9 +49,9 @@ void add_llm_options(CLI::App& command, LlmOptions& options) {
                      "weights per scale/offset group, or per-channel (default 128)");
   add_integer_option(command, "--batch", options.batch, 1, kMaxBatch,
                      "sequences decoded together (default 1)");
-  add_integer_option(command, "--context", options.context, 0, kMaxTokens - 1,
+  add_integer_option(command, "--context", options.context, 0, kMaxContext,
                      "tokens already in the KV cache at the decode step (default 2048)");
-  add_integer_option(command, "--prompt", options.prompt, 1, kMaxTokens,
+  add_integer_option(command, "--prompt", options.prompt, 1, kMaxPrompt,
                      "prompt tokens of the prefill (default 128)");
   command.add_option("--kv-format", options.kv_format, "KV cache: fp16 or int8 (default fp16)");
 }

@@ -13,6 +13,13 @@ class App;
 
 namespace lpusim {
 
+// Workload ranges, the same for the flags and for sweep files: positions are 32-bit signed token
+// indices; a batch beyond 65,536 sequences is outside anything the program builder sizes
+// buffers for.
+inline constexpr std::uint64_t kMaxBatch = 65536;
+inline constexpr std::uint64_t kMaxPrompt = (1ull << 31) - 1;
+inline constexpr std::uint64_t kMaxContext = kMaxPrompt - 1;
+
 struct LlmOptions {
   std::string model = "llama2-70b";
   std::string group_size = "128";

@@ -64,12 +64,15 @@ std::string config_path(const SweepValue& value, const std::string& sweep_path,
   return resolve_config_path(text, kind);
 }
 
-std::uint64_t parse_count(const SweepValue& value, std::uint64_t min) {
+// A whole number in [min, max], the same range as the matching `lpusim run` flag.
+std::uint64_t parse_count(const SweepValue& value, std::uint64_t min, std::uint64_t max) {
   const std::string& t = value.text;
   const bool digits = !t.empty() && t.size() <= 18 &&
                       std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits || std::stoull(t) < min)
-    throw InputError(value.where, fmt::format("expected a whole number >= {}, got \"{}\"", min, t));
+  if (!digits || std::stoull(t) < min || std::stoull(t) > max) {
+    throw InputError(value.where,
+                     fmt::format("expected a whole number in [{}, {}], got \"{}\"", min, max, t));
+  }
   return std::stoull(t);
 }
 
@@ -99,8 +102,10 @@ void check_value(const std::string& name, const SweepValue& value, const std::st
     located_check(value.where, [&] { parse_kv_format(value.text); });
   } else if (name == "prefill") {
     parse_bool(value);
+  } else if (name == "context") {
+    parse_count(value, 0, kMaxContext);
   } else {
-    parse_count(value, name == "context" ? 0 : 1);
+    parse_count(value, 1, name == "batch" ? kMaxBatch : kMaxPrompt);
   }
 }
 
@@ -257,9 +262,9 @@ class PointMaker {
     LlmOptions options;
     options.model = path(values.at("model"), "models");
     options.group_size = values.at("group_size").text;
-    options.batch = parse_count(values.at("batch"), 1);
-    options.context = parse_count(values.at("context"), 0);
-    options.prompt = parse_count(values.at("prompt"), 1);
+    options.batch = parse_count(values.at("batch"), 1, kMaxBatch);
+    options.context = parse_count(values.at("context"), 0, kMaxContext);
+    options.prompt = parse_count(values.at("prompt"), 1, kMaxPrompt);
     options.kv_format = values.at("kv_format").text;
     return workloads_.emplace(key, options.spec(values.at("quant").text)).first->second;
   }

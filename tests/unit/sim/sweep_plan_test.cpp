@@ -147,7 +147,15 @@ TEST(SweepPlan, BadWorkloadValues_AreErrorsAtTheirLines) {
   EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  quant: [int4, int5]\n"),
               HasSubstr("sweep.yaml:5: quant: "));
   EXPECT_THAT(error_of(dir, std::string(kBase) + "points:\n  - {batch: 0}\n"),
-              HasSubstr("sweep.yaml:5: batch: expected a whole number >= 1, got \"0\""));
+              HasSubstr("sweep.yaml:5: batch: expected a whole number in [1, 65536], got \"0\""));
+  // The same ranges as the run flags: a batch the CLI refuses is refused in a sweep file too.
+  EXPECT_THAT(
+      error_of(dir, std::string(kBase) + "points:\n  - {batch: 65537}\n"),
+      HasSubstr("sweep.yaml:5: batch: expected a whole number in [1, 65536], got \"65537\""));
+  EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  context: [2147483647]\n"),
+              HasSubstr("sweep.yaml:5: context: expected a whole number in [0, 2147483646]"));
+  EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  prompt: [-1]\n"),
+              HasSubstr("sweep.yaml:5: prompt: expected a whole number in [1, 2147483647]"));
   EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  prefill: [yes]\n"),
               HasSubstr("sweep.yaml:5: prefill: expected true or false"));
   EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  model: [no-such-model]\n"),
