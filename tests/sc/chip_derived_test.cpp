@@ -6,6 +6,7 @@
 
 #include "models/chip.h"
 #include "sim/step_metrics.h"
+#include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {
@@ -13,21 +14,9 @@ namespace {
 
 constexpr Femtoseconds kCycle = 1'000'000;  // 1 GHz
 
-Instruction op(Opcode opcode) {
-  Instruction inst;
-  inst.opcode = opcode;
-  return inst;
-}
-Instruction nop(std::uint32_t cycles) {
-  Instruction inst = op(Opcode::kNop);
-  inst.n0 = cycles;
-  return inst;
-}
-Instruction sem_op(Opcode opcode, std::uint32_t sem) {
-  Instruction inst = op(opcode);
-  inst.sem = sem;
-  return inst;
-}
+using testing::nop;
+using testing::op;
+using testing::sem_op;
 Instruction load(std::uint32_t bytes, std::uint32_t rows = 1) {
   Instruction inst = op(Opcode::kLoad);
   inst.dst = View{0, 0, 1, static_cast<std::int64_t>(bytes) * rows};

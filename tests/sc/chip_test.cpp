@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/error.h"
+#include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {
@@ -15,21 +16,9 @@ namespace {
 
 constexpr Femtoseconds kCycle = 1'000'000;  // 1 GHz
 
-Instruction op(Opcode opcode) {
-  Instruction inst;
-  inst.opcode = opcode;
-  return inst;
-}
-Instruction nop(std::uint64_t cycles) {
-  Instruction inst = op(Opcode::kNop);
-  inst.n0 = cycles;
-  return inst;
-}
-Instruction sem_op(Opcode opcode, std::uint32_t sem) {
-  Instruction inst = op(opcode);
-  inst.sem = sem;
-  return inst;
-}
+using testing::nop;
+using testing::op;
+using testing::sem_op;
 Instruction load(std::uint32_t buffer, std::uint32_t region, std::uint64_t bytes) {
   Instruction inst = op(Opcode::kLoad);
   inst.dst = View{buffer, 0, 1, static_cast<std::int64_t>(bytes)};

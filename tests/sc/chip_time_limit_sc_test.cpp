@@ -10,6 +10,7 @@
 
 #include "kernels/error.h"
 #include "models/chip.h"
+#include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {
@@ -17,21 +18,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Instruction op(Opcode opcode) {
-  Instruction inst;
-  inst.opcode = opcode;
-  return inst;
-}
-Instruction nop(std::uint32_t cycles) {
-  Instruction inst = op(Opcode::kNop);
-  inst.n0 = cycles;
-  return inst;
-}
-Instruction sem_op(Opcode opcode, std::uint32_t sem) {
-  Instruction inst = op(opcode);
-  inst.sem = sem;
-  return inst;
-}
+using testing::nop;
+using testing::op;
+using testing::sem_op;
 
 TEST(ChipTimeLimit, RunPastTwoToThe64Femtoseconds_IsASimulationErrorAndTheChipRunsAgain) {
   HwConfig slow = testing::round_number_chip();
