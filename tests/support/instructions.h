@@ -1,5 +1,5 @@
-// Hand-written instructions for chip tests: an opcode alone, a NOP of some cycles, and a
-// semaphore wait or notify.
+// Hand-written instructions for chip and cost tests: an opcode alone, a NOP of some cycles, a
+// semaphore wait or notify, and a MATMUL of m x k by k x n (kgroup 0: the whole k is one group).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,17 @@ inline Instruction nop(std::uint32_t cycles) {
 inline Instruction sem_op(Opcode opcode, std::uint32_t sem) {
   Instruction inst = op(opcode);
   inst.sem = sem;
+  return inst;
+}
+
+inline Instruction matmul(ElemType type, std::uint32_t m, std::uint32_t k, std::uint32_t n,
+                          std::uint32_t kgroup = 0) {
+  Instruction inst = op(Opcode::kMatmul);
+  inst.type = type;
+  inst.m = m;
+  inst.k = k;
+  inst.n = n;
+  inst.kgroup = kgroup;
   return inst;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "models/compute_cost.h"
+#include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {
@@ -60,17 +61,7 @@ TEST(ComputeCostDerived, Transcendental_CountsFourAluOpsPerElement) {
   EXPECT_EQ(c.occupancy_cycles, 4u);  // 4 x 64 / (16 lanes x 4 ALUs)
 }
 
-Instruction matmul(ElemType type, std::uint32_t m, std::uint32_t k, std::uint32_t n,
-                   std::uint32_t kgroup = 0) {
-  Instruction inst;
-  inst.opcode = Opcode::kMatmul;
-  inst.type = type;
-  inst.m = m;
-  inst.k = k;
-  inst.n = n;
-  inst.kgroup = kgroup;
-  return inst;
-}
+using testing::matmul;
 
 TEST(ComputeCostDerived, NonSquareArray_PassDepthIsItsRows_TileWidthItsCols) {
   MxmConfig mxm = testing::round_number_chip().mxm;

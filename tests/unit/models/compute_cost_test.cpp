@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {
@@ -18,17 +19,7 @@ Instruction vector_op(Opcode op, ElemType type, std::uint64_t n) {
   return inst;
 }
 
-Instruction matmul(ElemType type, std::uint32_t m, std::uint32_t k, std::uint32_t n,
-                   std::uint32_t kgroup) {
-  Instruction inst;
-  inst.opcode = Opcode::kMatmul;
-  inst.type = type;
-  inst.m = m;
-  inst.k = k;
-  inst.n = n;
-  inst.kgroup = kgroup;
-  return inst;
-}
+using testing::matmul;
 
 VxmCost vxm() {
   const HwConfig hw = testing::round_number_chip();  // 16 lanes x 4 ALUs
