@@ -56,7 +56,14 @@ std::vector<OpcodeInfo> make_table() {
   };
 }
 
-constexpr std::array<std::string_view, kUnitCount> kUnitNames = {"mem", "vxm", "mxm"};
+constexpr std::array<UnitInfo, kUnitCount> kUnits = {{
+    {Unit::kMem, "mem", UnitKind::kMemoryIssue, "mem sync", false,
+     "issues LOAD/STORE between off-chip memory and SRAM"},
+    {Unit::kVxm, "vxm", UnitKind::kVector, "vxm sync", true,
+     "vector unit: element-wise, conversion and reduction ops"},
+    {Unit::kMxm, "mxm", UnitKind::kMatrix, "mxm sync", true,
+     "matrix unit: MATMUL on int8 or fp16 operands"},
+}};
 
 struct TypeName {
   ElemType type;
@@ -93,11 +100,23 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string_view unit_name(Unit unit) { return kUnitNames.at(static_cast<std::size_t>(unit)); }
+constexpr bool units_in_order() {
+  for (std::size_t i = 0; i < kUnits.size(); ++i) {
+    if (static_cast<std::size_t>(kUnits[i].unit) != i) return false;
+  }
+  return true;
+}
+static_assert(units_in_order(), "the unit table is indexed by Unit");
+
+const std::array<UnitInfo, kUnitCount>& unit_table() { return kUnits; }
+
+const UnitInfo& unit_info(Unit unit) { return kUnits.at(static_cast<std::size_t>(unit)); }
+
+std::string_view unit_name(Unit unit) { return unit_info(unit).name; }
 
 std::optional<Unit> parse_unit(std::string_view name) {
-  for (std::size_t i = 0; i < kUnitNames.size(); ++i) {
-    if (kUnitNames[i] == name) return static_cast<Unit>(i);
+  for (const UnitInfo& info : kUnits) {
+    if (info.name == name) return info.unit;
   }
   return std::nullopt;
 }

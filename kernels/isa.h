@@ -2,6 +2,7 @@
 // semantics): per opcode its queue, its operands and its cost class.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -12,6 +13,29 @@ namespace lpusim {
 // The instruction queues of the chip; each runs in order, one instruction issued per cycle.
 enum class Unit : std::uint8_t { kMem, kVxm, kMxm };
 inline constexpr int kUnitCount = 3;
+
+// What a queue's instructions occupy, which decides its cost model (models/compute_cost.h) and
+// whether its busy time is a resource that can bound a step.
+enum class UnitKind : std::uint8_t {
+  kMemoryIssue,  // issues LOAD/STORE to the memory channel; the channel, not the queue, is busy
+  kVector,       // the VXM: element-wise and reduction ALU work
+  kMatrix,       // the MXM: MATMUL passes
+};
+
+// One row of the unit table: everything about a queue that the chip, the reports, the traces and
+// the sweep columns need. Adding a queue adds a row here (and its cost model).
+struct UnitInfo {
+  Unit unit;
+  std::string_view name;  // "mem": .lpuasm `.queue`, reports, VCD scope, trace track
+  UnitKind kind;
+  std::string_view sync_track;   // the trace track of its WAIT/NOTIFY and stalls: "mem sync"
+  bool bounds_steps;             // its busy time can be what bounds a step (`bound`)
+  std::string_view description;  // one line for docs and --describe
+};
+
+// The whole table, indexed by Unit, in queue order.
+const std::array<UnitInfo, kUnitCount>& unit_table();
+const UnitInfo& unit_info(Unit unit);
 std::string_view unit_name(Unit unit);  // "mem", "vxm", "mxm"
 std::optional<Unit> parse_unit(std::string_view name);
 
