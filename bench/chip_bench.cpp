@@ -6,7 +6,7 @@
 
 #include "kernels/gemm_kernel.h"
 #include "models/chip.h"
-#include "sim/hw_config.h"
+#include "sim/config/hw_config.h"
 
 namespace lpusim {
 namespace {

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "models/chip.h"
-#include "sim/hw_config.h"
-#include "sim/model_config.h"
-#include "sim/workload.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/model_config.h"
+#include "sim/llm/workload.h"
 
 namespace lpusim {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/quant_error.h"
-#include "sim/safetensors.h"
+#include "sim/io/safetensors.h"
+#include "sim/quality/quant_error.h"
 #include "tests/support/cli_runner.h"
 
 namespace lpusim {

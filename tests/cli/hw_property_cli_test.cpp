@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/config_keys.h"
-#include "sim/hw_config.h"
+#include "sim/config/config_keys.h"
+#include "sim/config/hw_config.h"
 #include "tests/support/cli_runner.h"
 
 namespace lpusim {

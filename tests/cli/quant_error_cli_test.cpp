@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/quant_error.h"
-#include "sim/safetensors.h"
+#include "sim/io/safetensors.h"
+#include "sim/quality/quant_error.h"
 
 namespace lpusim {
 namespace {

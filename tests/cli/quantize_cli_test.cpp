@@ -16,8 +16,8 @@
 #include "kernels/format.h"
 #include "kernels/fp16.h"
 #include "kernels/quantizer.h"
-#include "sim/quant_error.h"
-#include "sim/safetensors.h"
+#include "sim/io/safetensors.h"
+#include "sim/quality/quant_error.h"
 
 namespace lpusim {
 namespace {

@@ -1,5 +1,5 @@
 // Hardware config YAML (configs/hw/*.yaml): loading, and the dump of what loaded loading back.
-#include "sim/hw_config.h"
+#include "sim/config/hw_config.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,6 +1,6 @@
 // Model config YAML (configs/models/*.yaml): loading, the layer list and parameter count `run`
 // derives from it, and the dump of what loaded loading back.
-#include "sim/model_config.h"
+#include "sim/config/model_config.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "kernels/quantizer.h"
-#include "sim/packed_weights.h"
-#include "sim/safetensors.h"
+#include "sim/io/packed_weights.h"
+#include "sim/io/safetensors.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/sweep_csv.h"
-#include "sim/sweep_results.h"
+#include "sim/sweep/sweep_csv.h"
+#include "sim/sweep/sweep_results.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // safetensors files (`quantize --in`, `quant-error --in`): the header and its checks, tensor
 // selection, and the float conversion the weight commands run on every small tensor.
-#include "sim/safetensors.h"
+#include "sim/io/safetensors.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/hw_config.h"
-#include "sim/model_config.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/model_config.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

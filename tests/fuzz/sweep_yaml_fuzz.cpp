@@ -1,7 +1,7 @@
 // Sweep files (configs/sweeps/*.yaml): reading, and expanding into points as `sweep` does
 // (which loads the hardware and model configs they name, and checks every value).
-#include "sim/sweep_file.h"
-#include "sim/sweep_plan.h"
+#include "sim/sweep/sweep_file.h"
+#include "sim/sweep/sweep_plan.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "sim/units.h"
+#include "sim/config/units.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "models/chip.h"
-#include "sim/step_metrics.h"
+#include "sim/llm/step_metrics.h"
 #include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 

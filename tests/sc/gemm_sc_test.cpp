@@ -8,8 +8,8 @@
 
 #include "kernels/gemm_kernel.h"
 #include "models/chip.h"
-#include "sim/hw_config.h"
-#include "sim/step_metrics.h"
+#include "sim/config/hw_config.h"
+#include "sim/llm/step_metrics.h"
 
 namespace lpusim {
 namespace {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/hw_config.h"
-#include "sim/llm_run.h"
+#include "sim/config/hw_config.h"
+#include "sim/llm/llm_run.h"
 #include "tests/support/tiny_model.h"
 
 namespace lpusim {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/llm_run.h"
+#include "sim/llm/llm_run.h"
 #include "tests/support/test_hw.h"
 #include "tests/support/tiny_model.h"
 

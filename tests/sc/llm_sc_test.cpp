@@ -6,9 +6,9 @@
 #include <string>
 
 #include "kernels/error.h"
-#include "sim/hw_config.h"
-#include "sim/llm_run.h"
-#include "sim/model_config.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/model_config.h"
+#include "sim/llm/llm_run.h"
 
 namespace lpusim {
 namespace {

@@ -11,9 +11,9 @@
 
 #include "kernels/gemm_kernel.h"
 #include "models/chip.h"
-#include "sim/hw_config.h"
-#include "sim/model_config.h"
-#include "sim/workload.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/model_config.h"
+#include "sim/llm/workload.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/test_hw.h"
 #include "traces/chrome_trace.h"

@@ -13,9 +13,9 @@
 
 #include "kernels/error.h"
 #include "models/chip.h"
-#include "sim/hw_config.h"
-#include "sim/model_config.h"
-#include "sim/workload.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/model_config.h"
+#include "sim/llm/workload.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/test_hw.h"
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "models/chip.h"
-#include "sim/workload.h"
+#include "sim/llm/workload.h"
 #include "tests/support/test_hw.h"
 #include "tests/support/tiny_model.h"
 

@@ -2,7 +2,7 @@
 // layer quantized, small enough that a decode step builds and simulates in milliseconds.
 #pragma once
 
-#include "sim/model_config.h"
+#include "sim/config/model_config.h"
 
 namespace lpusim::testing {
 

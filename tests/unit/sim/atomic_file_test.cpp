@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "kernels/error.h"
-#include "sim/sweep_store.h"
+#include "sim/sweep/sweep_store.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/small_disk.h"
 #include "traces/pipe_capture.h"

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "kernels/error.h"
-#include "sim/cli_common.h"
+#include "sim/cli/cli_common.h"
 
 namespace lpusim {
 namespace {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/config_keys.h"
-#include "sim/hw_config.h"
-#include "sim/model_config.h"
+#include "sim/config/config_keys.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/model_config.h"
 
 namespace lpusim {
 namespace {

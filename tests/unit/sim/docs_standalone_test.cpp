@@ -134,7 +134,7 @@ TEST(DocsStandalone, PatternsLeaveOrdinaryTextAlone) {
   EXPECT_EQ(finding("each queue issues 1 instruction per cycle"), nullptr);
   EXPECT_EQ(finding("sem: semaphore #3 is never notified"), nullptr);
   EXPECT_EQ(finding("stroke=\"#333\"/>"), nullptr);
-  EXPECT_EQ(finding("#include \"sim/units.h\""), nullptr);
+  EXPECT_EQ(finding("#include \"sim/config/units.h\""), nullptr);
   EXPECT_EQ(finding("std::shared_ptr<Chip> chip = configs/shared.yaml"), nullptr);
   EXPECT_EQ(finding("docs/FORMATS.md, \"Files written by `lpusim quantize`\""), nullptr);
 }
@@ -144,7 +144,7 @@ TEST(DocsStandalone, NoDocCommentOrMessagePointsOutsideTheRepository) {
   // The scan must have seen the tree: the docs, the configs and the sources.
   for (const char* must :
        {"README.md", "docs/FORMATS.md", "docs/WORKLOAD.md", "configs/hw/seed-80gbps.yaml",
-        "sim/hw_config.cpp", "kernels/format.h", "tests/CMakeLists.txt"}) {
+        "sim/config/hw_config.cpp", "kernels/format.h", "tests/CMakeLists.txt"}) {
     EXPECT_TRUE(std::binary_search(scan.files.begin(), scan.files.end(), std::string(must)))
         << must << " was not scanned";
   }

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "sim/report.h"
-#include "sim/step_metrics.h"
+#include "sim/io/report.h"
+#include "sim/llm/step_metrics.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {

@@ -1,6 +1,6 @@
 // Hardware config loading: every shipped config loads, dump -> load is the identity, and each kind
 // of mistake is reported at the right file:line with the key path and what was expected.
-#include "sim/hw_config.h"
+#include "sim/config/hw_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

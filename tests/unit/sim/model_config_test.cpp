@@ -1,6 +1,6 @@
 // Model config loading: the shipped LLaMA shapes load with their published numbers and parameter
 // counts, dump -> load is the identity, and shape mistakes are reported at their file:line.
-#include "sim/model_config.h"
+#include "sim/config/model_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Tests of the quality metrics (hand-computed tiny cases), the deterministic synthetic weights
 // (same seed, same numbers; statistics within written-out tolerances) and the measurement.
-#include "sim/quant_error.h"
+#include "sim/quality/quant_error.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 
 #include "kernels/error.h"
 #include "kernels/fp16.h"
-#include "sim/symmetric_quantizer.h"
+#include "sim/quality/symmetric_quantizer.h"
 
 namespace lpusim {
 namespace {

@@ -1,6 +1,6 @@
 // Tests of the shared table renderer: --format parsing, number cells, and the exact text,
 // markdown and CSV (RFC 4180 quoting) of small tables.
-#include "sim/report.h"
+#include "sim/io/report.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

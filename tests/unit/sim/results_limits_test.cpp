@@ -9,7 +9,7 @@
 #include <string>
 
 #include "kernels/error.h"
-#include "sim/sweep_results.h"
+#include "sim/sweep/sweep_results.h"
 #include "tests/support/cli_runner.h"
 
 namespace lpusim {

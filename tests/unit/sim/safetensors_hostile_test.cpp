@@ -15,8 +15,8 @@
 #include "kernels/error.h"
 #include "kernels/format.h"
 #include "kernels/quantizer.h"
-#include "sim/packed_weights.h"
-#include "sim/safetensors.h"
+#include "sim/io/packed_weights.h"
+#include "sim/io/safetensors.h"
 #include "tests/support/cli_runner.h"
 
 namespace lpusim {

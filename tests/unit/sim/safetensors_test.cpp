@@ -1,6 +1,6 @@
 // Tests of the safetensors reader and writer: round trips, float conversion, every kind of
 // malformed file (a clear InputError naming file and tensor, never a crash), atomic writes.
-#include "sim/safetensors.h"
+#include "sim/io/safetensors.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "sim/step_metrics.h"
+#include "sim/llm/step_metrics.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {

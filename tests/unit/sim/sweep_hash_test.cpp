@@ -1,5 +1,5 @@
 // FNV-1a 64 against the published test vectors, so sweep hashes are the same on every machine.
-#include "sim/sweep_hash.h"
+#include "sim/sweep/sweep_hash.h"
 
 #include <gtest/gtest.h>
 

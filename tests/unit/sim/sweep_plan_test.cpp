@@ -1,6 +1,6 @@
 // Sweep files and their expansion: the grid is the product of the axes, explicit points follow it,
 // every mistake is reported at its file:line, hashes are stable, shards partition the points.
-#include "sim/sweep_plan.h"
+#include "sim/sweep/sweep_plan.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/sweep_file.h"
+#include "sim/sweep/sweep_file.h"
 #include "tests/support/cli_runner.h"
 
 namespace lpusim {

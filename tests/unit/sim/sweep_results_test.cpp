@@ -1,6 +1,6 @@
 // Sweep results files: one-line CSV records, rows from worker reports, the loss-free appender
 // (torn last line repaired, header checked, one writer at a time) and merging by hash.
-#include "sim/sweep_results.h"
+#include "sim/sweep/sweep_results.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,9 +10,9 @@
 #include <fstream>
 
 #include "kernels/format.h"
-#include "sim/sweep_csv.h"
-#include "sim/sweep_merge.h"
-#include "sim/sweep_store.h"
+#include "sim/sweep/sweep_csv.h"
+#include "sim/sweep/sweep_merge.h"
+#include "sim/sweep/sweep_store.h"
 #include "tests/support/cli_runner.h"
 
 namespace lpusim {

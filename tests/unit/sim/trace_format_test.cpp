@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/error.h"
-#include "sim/trace_options.h"
+#include "sim/cli/trace_options.h"
 #include "traces/trace_filter.h"
 
 namespace lpusim {

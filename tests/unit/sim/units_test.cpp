@@ -1,6 +1,6 @@
 // Unit-bearing config values: exact scales, strict grammar, messages that say what was expected,
 // and canonical printing that parses back to the identical value.
-#include "sim/units.h"
+#include "sim/config/units.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

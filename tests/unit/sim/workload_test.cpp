@@ -1,7 +1,7 @@
 // The workload builder: bytes and MACs equal their analytic sums for every format, every layer is
 // emitted alike, every weight is read exactly once, resident models that do not fit are a clear
 // error, and the same spec always gives the same program.
-#include "sim/workload.h"
+#include "sim/llm/workload.h"
 #include "tests/support/tiny_model.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "kernels/error.h"
-#include "sim/hw_config.h"
+#include "sim/config/hw_config.h"
 #include "tests/support/test_hw.h"
 
 namespace lpusim {

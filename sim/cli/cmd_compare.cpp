@@ -1,0 +1,186 @@
+// `lpusim compare`: weight formats side by side for one LLM on one chip, each metric with its
+// relative change against the first format and, for the seed's model, the seed's claims beside.
+// With no arguments: LLaMA-2-70B, int4 vs q3.5 at g128, on seed-80gbps.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+
+#include "kernels/error.h"
+#include "sim/cli/cli_common.h"
+#include "sim/cli/commands.h"
+#include "sim/cli/llm_options.h"
+#include "sim/cli/seed_claims.h"
+#include "sim/llm/llm_run.h"
+
+namespace lpusim {
+
+namespace {
+
+struct CompareOptions {
+  HwOptions hw;
+  LlmOptions llm;
+  std::vector<std::string> quants = {"int4", "q3.5"};
+  std::string format = "text";
+};
+
+// One row of the comparison: how to read the figure from a run, and from a seed claim.
+struct Metric {
+  const char* name;
+  const char* unit;
+  int decimals;
+  std::function<double(const LlmRunResult&, const HwConfig&)> value;
+  std::function<double(const SeedClaim&)> seed;
+};
+
+const std::vector<Metric>& metrics() {
+  static const std::vector<Metric> rows = {
+      {"model size", "GB", 2,
+       [](const LlmRunResult& r, const HwConfig&) { return r.size.bytes / 1e9; },
+       [](const SeedClaim& s) { return s.model_size_gb; }},
+      {"model size vs fp16", "%", 1,
+       [](const LlmRunResult& r, const HwConfig&) {
+         return 100.0 * static_cast<double>(r.size.bytes) / static_cast<double>(r.size.fp16_bytes);
+       },
+       [](const SeedClaim& s) { return s.percent_of_fp16; }},
+      {"throughput", "tokens/s", 3,
+       [](const LlmRunResult& r, const HwConfig&) { return r.throughput_tok_s(); },
+       [](const SeedClaim& s) { return s.throughput_tok_s; }},
+      {"first-token latency", "ms", 2,
+       [](const LlmRunResult& r, const HwConfig&) { return r.first_token_latency_s() * 1e3; },
+       [](const SeedClaim& s) { return s.first_token_ms; }},
+      {"per-token latency", "ms", 2,
+       [](const LlmRunResult& r, const HwConfig&) { return r.per_token_latency_s() * 1e3; },
+       [](const SeedClaim& s) { return s.per_token_ms; }},
+      {"weight transfer time per token", "ms", 2,
+       [](const LlmRunResult& r, const HwConfig& hw) { return r.weight_transfer_s(hw) * 1e3; },
+       [](const SeedClaim& s) { return s.weight_transfer_ms; }},
+      {"bandwidth-bound time per token", "ms", 2,
+       [](const LlmRunResult& r, const HwConfig&) {
+         return r.decode.metrics.bandwidth_bound_s * 1e3;
+       },
+       nullptr},
+      {"power", "W", 1,
+       [](const LlmRunResult& r, const HwConfig&) { return r.decode.metrics.avg_power_w; },
+       [](const SeedClaim& s) { return s.power_w; }},
+      {"energy per token", "J", 2,
+       [](const LlmRunResult& r, const HwConfig&) { return r.decode.metrics.energy_j_per_token; },
+       nullptr},
+  };
+  return rows;
+}
+
+std::string percent_change(double base, double value) {
+  if (base == 0) return "-";
+  const double change = 100.0 * (value / base - 1.0);
+  char text[32];
+  std::snprintf(text, sizeof text, "%+.1f%%", change);
+  return text;
+}
+
+bool show_seed(const std::vector<LlmRunResult>& runs) {
+  if (runs.front().spec.model.name != kSeedModel) return false;
+  for (const LlmRunResult& r : runs) {
+    if (!seed_claim(r.spec.format.name)) return false;
+  }
+  return runs.size() >= 2;
+}
+
+Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw) {
+  const bool seed = show_seed(runs);
+  std::vector<std::string> columns = {"metric", "unit"};
+  for (const LlmRunResult& r : runs) columns.push_back(r.spec.format.name);
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    columns.push_back("change " + runs[i].spec.format.name);
+  }
+  if (seed) {
+    for (const LlmRunResult& r : runs) columns.push_back("seed " + r.spec.format.name);
+    columns.push_back("seed change");
+  }
+  const LlmRunResult& first = runs.front();
+  Table t(first.spec.model.name + " on " + hw.name + ": " + columns[2] + " vs " +
+              runs.back().spec.format.name + " (g" + std::to_string(first.spec.group_size) +
+              ", batch " + std::to_string(first.spec.batch) + ", context " +
+              std::to_string(first.spec.context) + ", prompt " + std::to_string(first.spec.prompt) +
+              ")",
+          columns);
+  for (const Metric& m : metrics()) {
+    std::vector<Cell> row = {m.name, m.unit};
+    for (const LlmRunResult& r : runs) row.push_back(Cell::number(m.value(r, hw), m.decimals));
+    for (std::size_t i = 1; i < runs.size(); ++i) {
+      row.push_back(percent_change(m.value(first, hw), m.value(runs[i], hw)));
+    }
+    if (seed) {
+      std::vector<double> claims;
+      for (const LlmRunResult& r : runs) {
+        if (m.seed) claims.push_back(m.seed(*seed_claim(r.spec.format.name)));
+      }
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        row.push_back(m.seed ? Cell::number(claims[i], m.decimals) : Cell("-"));
+      }
+      row.push_back(m.seed ? Cell(percent_change(claims.front(), claims.back())) : Cell("-"));
+    }
+    t.add_row(std::move(row));
+  }
+  std::vector<Cell> bound = {"bound by", ""};
+  for (const LlmRunResult& r : runs) bound.push_back(r.decode.metrics.bound);
+  while (bound.size() < columns.size()) bound.push_back("");
+  t.add_row(std::move(bound));
+  return t;
+}
+
+nlohmann::json comparison_json(const std::vector<LlmRunResult>& runs, const HwConfig& hw) {
+  nlohmann::json j;
+  j["hw"] = hw.name;
+  j["model"] = runs.front().spec.model.name;
+  j["schemes"] = nlohmann::json::array();
+  for (const LlmRunResult& r : runs) {
+    nlohmann::json s = llm_run_json(r, hw);
+    s.erase("config");
+    j["schemes"].push_back(s);
+  }
+  j["config"] = llm_run_json(runs.front(), hw)["config"];
+  if (show_seed(runs)) {
+    for (const LlmRunResult& r : runs) {
+      const SeedClaim c = *seed_claim(r.spec.format.name);
+      j["seed_claims"][r.spec.format.name] = {{"model_size_gb", c.model_size_gb},
+                                              {"percent_of_fp16", c.percent_of_fp16},
+                                              {"throughput_tok_s", c.throughput_tok_s},
+                                              {"first_token_ms", c.first_token_ms},
+                                              {"per_token_ms", c.per_token_ms},
+                                              {"weight_transfer_ms", c.weight_transfer_ms},
+                                              {"power_w", c.power_w}};
+    }
+  }
+  return j;
+}
+
+int run_compare(const CompareOptions& options) {
+  const OutputFormat format = parse_output_format(options.format);
+  if (options.quants.empty()) {
+    throw InputError(SourceLocation{"", 0, "--quant"}, "expected at least one format");
+  }
+  const HwConfig hw = options.hw.load();
+  std::vector<WorkloadSpec> specs;
+  for (const std::string& q : options.quants) specs.push_back(options.llm.spec(q));
+  std::vector<LlmRunResult> runs;
+  for (const WorkloadSpec& spec : specs) runs.push_back(run_llm(spec, hw, true));
+  print_report({comparison_table(runs, hw)}, comparison_json(runs, hw).dump(2), format);
+  return 0;
+}
+
+}  // namespace
+
+CommandRunner add_compare_command(CLI::App& app) {
+  auto options = std::make_shared<CompareOptions>();
+  CLI::App* command = app.add_subcommand(
+      "compare",
+      "weight formats side by side for one LLM (default: llama2-70b int4 vs q3.5 on seed-80gbps)");
+  add_hw_options(*command, options->hw);
+  add_llm_options(*command, options->llm);
+  command->add_option("--quant", options->quants, "weight formats, comma separated")
+      ->delimiter(',');
+  add_format_option(*command, options->format);
+  return [options] { return run_compare(*options); };
+}
+
+}  // namespace lpusim

@@ -1,0 +1,76 @@
+// The `lpusim` binary: parses the command line, runs one subcommand, and is the only place that
+// turns typed errors into messages and exit codes (0 ok, 2 bad input, 3 simulation error).
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/error.h"
+#include "sim/cli/commands.h"
+
+namespace {
+
+int run(int argc, char** argv) {
+  CLI::App app{"lpusim: cycle-approximate simulator of a streaming inference chip (LPU)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lpusim 0.1.0");
+
+  std::vector<std::pair<CLI::App*, lpusim::CommandRunner>> commands;
+  auto add = [&](lpusim::CommandRunner (*adder)(CLI::App&)) {
+    const std::size_t before = app.get_subcommands({}).size();
+    lpusim::CommandRunner runner = adder(app);
+    commands.emplace_back(app.get_subcommands({}).at(before), std::move(runner));
+  };
+  add(lpusim::add_quantize_command);
+  add(lpusim::add_quant_error_command);
+  add(lpusim::add_config_command);
+  add(lpusim::add_kernel_command);
+  add(lpusim::add_exec_command);
+  add(lpusim::add_gemm_command);
+  add(lpusim::add_run_command);
+  add(lpusim::add_compare_command);
+  add(lpusim::add_timeline_command);
+  add(lpusim::add_sweep_command);
+  add(lpusim::add_merge_command);
+
+  std::string names;
+  bool known = false;
+  for (const auto& [sub, runner] : commands) {
+    names += " " + sub->get_name();
+    known = known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::cerr << "lpusim: error: unknown command '" << argv[1] << "'; the commands are:" << names
+              << "\n";
+    return static_cast<int>(lpusim::ExitCode::kBadInput);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(lpusim::ExitCode::kBadInput);
+  }
+  for (auto& [sub, runner] : commands) {
+    if (sub->parsed()) return runner();
+  }
+  return static_cast<int>(lpusim::ExitCode::kBadInput);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const lpusim::InputError& e) {
+    std::cerr << "lpusim: error: " << e.what() << "\n";
+    return static_cast<int>(lpusim::ExitCode::kBadInput);
+  } catch (const lpusim::SimulationError& e) {
+    std::cerr << "lpusim: simulation error: " << e.what() << "\n";
+    return static_cast<int>(lpusim::ExitCode::kSimulation);
+  } catch (const std::exception& e) {
+    std::cerr << "lpusim: internal error: " << e.what() << "\n";
+    return static_cast<int>(lpusim::ExitCode::kInternal);
+  }
+}

@@ -1,0 +1,221 @@
+#include "sim/llm/llm_run.h"
+
+#include <array>
+#include <map>
+
+#include "models/chip.h"
+#include "sim/config/hw_config.h"
+#include "sim/config/model_config.h"
+#include "traces/observer_list.h"
+#include "traces/run_tracer.h"
+
+namespace lpusim {
+
+namespace {
+
+constexpr std::uint64_t kFp16Bytes = 2;
+constexpr std::uint64_t kMetadataBytesPerGroup = 4;  // fp16 scale + fp16 offset
+
+bool is_dispatch(Opcode op) {
+  return op == Opcode::kNotify || op == Opcode::kWait || op == Opcode::kHalt;
+}
+
+// Adds each instruction's busy time to its tag's layer kind.
+class BreakdownObserver : public ChipObserver {
+ public:
+  explicit BreakdownObserver(const Program& program) {
+    for (const std::string& tag : program.tags) {
+      const std::string kind(layer_kind_of_tag(tag));
+      auto it = index_.find(kind);
+      if (it == index_.end()) {
+        it = index_.emplace(kind, kinds_.size()).first;
+        kinds_.push_back(KindBreakdown{kind});
+      }
+      kind_of_tag_.push_back(it->second);
+    }
+  }
+
+  void on_instruction(Unit unit, std::uint32_t, const Instruction& inst, Femtoseconds start_fs,
+                      Femtoseconds end_fs) override {
+    if (is_dispatch(inst.opcode)) return;
+    KindBreakdown& k = kinds_[kind_of_tag_.at(inst.tag)];
+    ++k.instructions;
+    const double seconds = fs_to_seconds(end_fs - start_fs);
+    if (unit == Unit::kVxm) k.vxm_s += seconds;
+    if (unit == Unit::kMxm) k.mxm_s += seconds;
+  }
+  void on_transfer(const Instruction& inst, const TransferTiming& t) override {
+    kinds_[kind_of_tag_.at(inst.tag)].memory_s += fs_to_seconds(t.last_byte - t.start);
+  }
+
+  std::vector<KindBreakdown> result() const {
+    std::vector<KindBreakdown> out;
+    for (const KindBreakdown& k : kinds_) {
+      if (k.instructions > 0) out.push_back(k);
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::size_t> index_;
+  std::vector<KindBreakdown> kinds_;
+  std::vector<std::size_t> kind_of_tag_;
+};
+
+// "llama2-70b q3.5 decode step (batch 1, context 2048)", naming a run in traces.
+std::string phase_label(const WorkloadSpec& spec) {
+  std::string label = spec.model.name + " " + spec.format.name + " ";
+  if (spec.phase == Phase::kDecode) {
+    label += "decode step (batch " + std::to_string(spec.batch) + ", context " +
+             std::to_string(spec.context) + ")";
+  } else {
+    label += "prefill (batch " + std::to_string(spec.batch) + ", prompt " +
+             std::to_string(spec.prompt) + ")";
+  }
+  return label;
+}
+
+PhaseResult simulate_phase(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
+  const Workload w = build_workload(spec, hw);
+  BreakdownObserver breakdown(w.program);
+  ObserverList observers({&breakdown});
+  if (tracer) observers.add(tracer->begin_run(w.program, hw, phase_label(spec)));
+  ChipRunOptions options;
+  options.observer = observers.get();
+  const ChipRunResult run = run_on_chip(w.program, hw, options);
+  if (tracer) tracer->end_run(run);
+  StepWork work;
+  work.weight_bytes = w.weight_bytes;
+  work.kv_bytes = w.kv_bytes;
+  work.macs = w.macs;
+  work.tokens = w.tokens;
+  PhaseResult r;
+  r.metrics = compute_step_metrics(run, hw, work);
+  r.breakdown = breakdown.result();
+  r.kv_write_bytes = w.kv_write_bytes;
+  r.tokens = w.tokens;
+  return r;
+}
+
+std::uint64_t stored_bytes(const LinearLayer& layer, const WeightFormat& format, int group_size) {
+  const auto rows = static_cast<std::uint64_t>(layer.out_features);
+  const auto cols = static_cast<std::uint64_t>(layer.in_features);
+  if (!layer.quantized || format.is_float()) return rows * cols * kFp16Bytes;
+  return rows * (format.row_bytes(cols) + group_count(cols, group_size) * kMetadataBytesPerGroup);
+}
+
+nlohmann::json breakdown_json(const std::vector<KindBreakdown>& kinds) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const KindBreakdown& k : kinds) {
+    j[k.kind] = {{"memory_s", k.memory_s},
+                 {"vxm_s", k.vxm_s},
+                 {"mxm_s", k.mxm_s},
+                 {"instructions", k.instructions}};
+  }
+  return j;
+}
+
+Table breakdown_table(const std::vector<KindBreakdown>& kinds, const std::string& title) {
+  Table t(title, {"layer kind", "memory (ms)", "vxm (ms)", "mxm (ms)", "instructions"});
+  for (const KindBreakdown& k : kinds) {
+    t.add_row({k.kind, Cell::number(k.memory_s * 1e3, 3), Cell::number(k.vxm_s * 1e3, 3),
+               Cell::number(k.mxm_s * 1e3, 3),
+               Cell::integer(static_cast<std::int64_t>(k.instructions))});
+  }
+  return t;
+}
+
+}  // namespace
+
+ModelSize model_size(const ModelConfig& model, const WeightFormat& format, int group_size) {
+  ModelSize size;
+  for (const LinearLayer& layer : linear_layers(model)) {
+    const auto count = static_cast<std::uint64_t>(layer.count);
+    size.bytes += count * stored_bytes(layer, format, group_size);
+    size.fp16_bytes += static_cast<std::uint64_t>(layer.parameters()) * kFp16Bytes;
+  }
+  const ParameterCount params = count_parameters(model);
+  const auto rest = static_cast<std::uint64_t>(params.embeddings + params.norms) * kFp16Bytes;
+  size.bytes += rest;
+  size.fp16_bytes += rest;
+  return size;
+}
+
+double LlmRunResult::throughput_tok_s() const {
+  return per_token_latency_s() > 0 ? static_cast<double>(spec.batch) / per_token_latency_s() : 0;
+}
+
+double LlmRunResult::weight_transfer_s(const HwConfig& hw) const {
+  return static_cast<double>(decode.metrics.work.weight_bytes) / hw.memory.bandwidth.value;
+}
+
+LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
+                     ChipRunTracer* tracer) {
+  LlmRunResult r;
+  r.spec = spec;
+  r.size = model_size(spec.model, spec.format, spec.group_size);
+  if (hw.weights == WeightPlacement::kResident) r.resident_bytes = resident_weight_bytes(spec);
+  WorkloadSpec decode = spec;
+  decode.phase = Phase::kDecode;
+  r.decode = simulate_phase(decode, hw, tracer);
+  if (with_prefill) {
+    WorkloadSpec prefill = spec;
+    prefill.phase = Phase::kPrefill;
+    r.prefill = simulate_phase(prefill, hw, tracer);
+  }
+  return r;
+}
+
+nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw) {
+  nlohmann::json j = step_metrics_json(r.decode.metrics);
+  j["model"] = r.spec.model.name;
+  j["quant"] = r.spec.format.name;
+  j["group_size"] = r.spec.group_size;
+  j["batch"] = r.spec.batch;
+  j["context"] = r.spec.context;
+  j["prompt"] = r.spec.prompt;
+  j["kv_format"] = std::string(kv_format_name(r.spec.kv));
+  j["per_token_latency_s"] = r.per_token_latency_s();
+  j["throughput_tok_s"] = r.throughput_tok_s();
+  j["first_token_latency_s"] =
+      r.prefill ? nlohmann::json(r.first_token_latency_s()) : nlohmann::json();
+  j["weight_transfer_s"] = r.weight_transfer_s(hw);
+  j["kv_write_bytes"] = r.decode.kv_write_bytes;
+  j["model_bytes"] = r.size.bytes;
+  j["model_fp16_bytes"] = r.size.fp16_bytes;
+  j["resident_bytes"] = r.resident_bytes;
+  j["breakdown"] = breakdown_json(r.decode.breakdown);
+  if (r.prefill) {
+    nlohmann::json p = step_metrics_json(r.prefill->metrics);
+    p["breakdown"] = breakdown_json(r.prefill->breakdown);
+    j["prefill"] = p;
+  }
+  j["config"] = {{"hw", dump_hw_config(hw)}, {"model", dump_model_config(r.spec.model)}};
+  return j;
+}
+
+std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw) {
+  const std::string title = r.spec.model.name + " " + r.spec.format.name + " on " + hw.name +
+                            " (batch " + std::to_string(r.spec.batch) + ", context " +
+                            std::to_string(r.spec.context) + ")";
+  Table head(title, {"metric", "value", "unit"});
+  head.add_row({"per-token latency", Cell::number(r.per_token_latency_s() * 1e3, 3), "ms"});
+  head.add_row({"throughput", Cell::number(r.throughput_tok_s(), 2), "tokens/s"});
+  if (r.prefill) {
+    head.add_row({"first-token latency (prefill of " + std::to_string(r.spec.prompt) + ")",
+                  Cell::number(r.first_token_latency_s() * 1e3, 3), "ms"});
+  }
+  head.add_row(
+      {"weight transfer time per token", Cell::number(r.weight_transfer_s(hw) * 1e3, 3), "ms"});
+  head.add_row({"model size", Cell::number(static_cast<double>(r.size.bytes) / 1e9, 2), "GB"});
+  head.add_row({"energy per token", Cell::number(r.decode.metrics.energy_j_per_token, 3), "J"});
+  std::vector<Table> tables = {head};
+  for (Table& t : step_metrics_tables(r.decode.metrics, "decode step")) tables.push_back(t);
+  tables.push_back(breakdown_table(r.decode.breakdown, "decode step by layer kind"));
+  if (r.prefill) {
+    tables.push_back(breakdown_table(r.prefill->breakdown, "prefill by layer kind"));
+  }
+  return tables;
+}
+
+}  // namespace lpusim

@@ -1,0 +1,69 @@
+// Runs an LLM on the simulated chip: one decode step (per-token latency, throughput, bandwidth
+// figures) and the prefill of the prompt (first-token latency), with a per-layer-kind breakdown
+// of where the time goes and the model's size in the chosen format.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/hw.h"
+#include "sim/io/report.h"
+#include "sim/llm/step_metrics.h"
+#include "sim/llm/workload.h"
+
+namespace lpusim {
+
+class ChipRunTracer;
+
+// Busy time per unit of the instructions of one layer kind ("attention", "mlp", ...).
+struct KindBreakdown {
+  std::string kind;
+  double memory_s = 0;  // channel time of its transfers
+  double vxm_s = 0;
+  double mxm_s = 0;
+  std::uint64_t instructions = 0;
+};
+
+struct PhaseResult {
+  StepMetrics metrics;
+  std::vector<KindBreakdown> breakdown;
+  std::uint64_t kv_write_bytes = 0;
+  std::uint64_t tokens = 0;
+};
+
+// Bytes of the whole model stored in the format (codes + fp16 scales/offsets of the quantized
+// tensors, fp16 for the rest, embeddings and norms included) and in fp16.
+struct ModelSize {
+  std::uint64_t bytes = 0;
+  std::uint64_t fp16_bytes = 0;
+};
+ModelSize model_size(const ModelConfig& model, const WeightFormat& format, int group_size);
+
+struct LlmRunResult {
+  WorkloadSpec spec;
+  ModelSize size;
+  PhaseResult decode;
+  std::optional<PhaseResult> prefill;
+  std::uint64_t resident_bytes = 0;
+
+  double per_token_latency_s() const { return decode.metrics.seconds; }
+  double throughput_tok_s() const;
+  double first_token_latency_s() const { return prefill ? prefill->metrics.seconds : 0; }
+  // The seed's "weight transfer time per token": weight bytes / memory bandwidth.
+  double weight_transfer_s(const HwConfig& hw) const;
+};
+
+// Simulates the decode step of `spec` (its phase is ignored) and, when with_prefill, the prefill
+// of spec.prompt tokens. A `tracer` records each of those runs ("decode step", "prefill").
+LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
+                     ChipRunTracer* tracer = nullptr);
+
+// Every key of the report contract (docs/WORKLOAD.md, "Report contract"), the effective config and
+// the breakdown.
+nlohmann::json llm_run_json(const LlmRunResult& result, const HwConfig& hw);
+std::vector<Table> llm_run_tables(const LlmRunResult& result, const HwConfig& hw);
+
+}  // namespace lpusim

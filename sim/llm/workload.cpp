@@ -1,0 +1,347 @@
+// The workload builder: a LLaMA decode step or prefill emitted layer by layer (RMSNorm, q/k/v,
+// RoPE, attention, o, residual, RMSNorm, gate/up, SiLU, down, residual), then LM head and logits.
+#include "sim/llm/workload.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <string>
+
+#include "kernels/error.h"
+#include "kernels/gemm_kernel.h"
+#include "kernels/llm_ops.h"
+
+namespace lpusim {
+namespace {
+
+constexpr std::uint64_t kF16Bytes = 2;
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// The GEMM (tag and region prefix after "layerN.") of each linear layer of linear_layers().
+struct LinearName {
+  std::string_view linear;
+  std::string_view gemm;
+};
+constexpr LinearName kLinearNames[] = {
+    {"q_proj", "attn.q"},      {"k_proj", "attn.k"},      {"v_proj", "attn.v"},
+    {"o_proj", "attn.o"},      {"gate_proj", "mlp.gate"}, {"up_proj", "mlp.up"},
+    {"down_proj", "mlp.down"}, {"lm_head", "lm_head"},
+};
+
+std::string_view gemm_suffix(std::string_view linear) {
+  for (const LinearName& n : kLinearNames) {
+    if (n.linear == linear) return n.gemm;
+  }
+  throw SimulationError(fmt::format("internal: no GEMM name for linear layer {}", linear));
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// ---- the build context ---------------------------------------------------------------------
+
+struct Build {
+  const WorkloadSpec& spec;
+  const HwConfig& hw;
+  LlmStep step;
+  std::vector<LinearLayer> linears;
+  WeightFormat fp16 = parse_format("fp16");
+  bool last_float = false;  // activation type of the previous GEMM (for reuse_quantized_x)
+};
+
+const LinearLayer& linear(const Build& c, std::string_view name) {
+  for (const LinearLayer& l : c.linears) {
+    if (l.name == name) return l;
+  }
+  throw SimulationError(fmt::format("internal: model has no linear layer {}", name));
+}
+
+const WeightFormat& format_of(const Build& c, const LinearLayer& l) {
+  return l.quantized ? c.spec.format : c.fp16;
+}
+
+// Codes + fp16 scales and offsets of one instance of a linear layer.
+std::uint64_t linear_bytes(const LinearLayer& l, const WeightFormat& format, int group_size) {
+  const auto n = static_cast<std::uint64_t>(l.out_features);
+  const auto k = static_cast<std::size_t>(l.in_features);
+  std::uint64_t bytes = n * format.row_bytes(k);
+  if (!format.is_float()) bytes += 2 * n * group_count(k, group_size) * kF16Bytes;
+  return bytes;
+}
+
+void check_spec(const WorkloadSpec& spec) {
+  const ModelConfig& m = spec.model;
+  if (spec.batch == 0) throw InputError("batch: expected at least 1 sequence");
+  if (spec.phase == Phase::kPrefill && spec.prompt == 0) {
+    throw InputError("prompt: expected at least 1 token to prefill");
+  }
+  if (m.layers <= 0 || m.kv_heads <= 0 || m.heads % m.kv_heads != 0) {
+    throw InputError(
+        fmt::format("model {}: expected layers >= 1 and kv_heads dividing heads", m.name));
+  }
+  if (m.is_quantized("embed_tokens")) {
+    throw InputError(fmt::format(
+        "model {}: a quantized embed_tokens is not supported by the workload (its rows are read "
+        "as fp16); remove it from `quantized`",
+        m.name));
+  }
+  if (m.tied_embeddings && m.is_quantized("lm_head")) {
+    throw InputError(fmt::format(
+        "model {}: tied embeddings with a quantized lm_head are not supported (the embedding "
+        "lookup reads fp16 rows)",
+        m.name));
+  }
+}
+
+LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw) {
+  const ModelConfig& m = spec.model;
+  LlmStep s;
+  s.hidden = static_cast<std::uint64_t>(m.hidden);
+  s.ffn = static_cast<std::uint64_t>(m.ffn);
+  s.heads = static_cast<std::uint64_t>(m.heads);
+  s.kv_heads = static_cast<std::uint64_t>(m.kv_heads);
+  s.head_dim = static_cast<std::uint64_t>(m.head_dim);
+  s.vocab = static_cast<std::uint64_t>(m.vocab);
+  s.batch = spec.batch;
+  const bool decode = spec.phase == Phase::kDecode;
+  s.tokens = decode ? 1 : spec.prompt;
+  s.past = decode ? spec.context : 0;
+  s.kv = spec.kv == KvFormat::kInt8 ? KvCacheFormat::kInt8 : KvCacheFormat::kFp16;
+  s.resident_norms = hw.weights == WeightPlacement::kResident;
+  // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
+  s.embedding_region = m.tied_embeddings ? "lm_head.qweight" : "embed_tokens";
+  return s;
+}
+
+void check_resident_fit(const WorkloadSpec& spec, const HwConfig& hw) {
+  const std::uint64_t need = resident_weight_bytes(spec);
+  const std::uint64_t have = hw.sram.capacity.count;
+  if (need <= have) return;
+  const std::uint64_t chips = (need + have - 1) / have;
+  throw SimulationError(fmt::format(
+      "model {} in format {} needs {} bytes ({:.2f} GiB) of SRAM for resident weights; chip {} "
+      "has {} bytes ({:.0f} MiB): the weights alone need at least {} such chips (or use "
+      "weights: streamed)",
+      spec.model.name, spec.format.name, need, static_cast<double>(need) / kGiB, hw.name, have,
+      static_cast<double>(have) / kMiB, chips));
+}
+
+// ---- emission ------------------------------------------------------------------------------
+
+std::string gemm_name(std::string_view layer, std::string_view linear_name) {
+  const std::string_view suffix = gemm_suffix(linear_name);
+  return layer.empty() ? std::string(suffix) : fmt::format("{}.{}", layer, suffix);
+}
+
+// Resident weights: every GEMM's buffers and every norm buffer declared before the first GEMM,
+// so that GEMM tiling sees the SRAM they take.
+void declare_resident(ProgramBuilder& b, const Build& c) {
+  const std::uint64_t norm_bytes = c.step.hidden * kF16Bytes;
+  for (int l = 0; l < c.spec.model.layers; ++l) {
+    const std::string layer = fmt::format("layer{}", l);
+    b.add_buffer(layer + ".attn_norm", norm_bytes);
+    b.add_buffer(layer + ".mlp_norm", norm_bytes);
+  }
+  b.add_buffer("final_norm", norm_bytes);
+  for (const LinearLayer& l : c.linears) {
+    const WeightFormat& f = format_of(c, l);
+    const auto n = static_cast<std::uint64_t>(l.out_features);
+    const auto k = static_cast<std::size_t>(l.in_features);
+    const std::uint64_t meta = n * group_count(k, c.spec.group_size) * kF16Bytes;
+    for (std::int64_t i = 0; i < l.count; ++i) {
+      const std::string layer = l.count == 1 ? "" : fmt::format("layer{}", i);
+      const std::string name = gemm_name(layer, l.name);
+      b.add_buffer(name + ".qweight", n * f.row_bytes(k));
+      if (f.is_float()) continue;
+      b.add_buffer(name + ".scales", meta);
+      b.add_buffer(name + ".offsets", meta);
+    }
+  }
+}
+
+// One linear layer Y[m][out] = X[m][in] W^T, X and Y f32 buffers.
+void emit_linear(ProgramBuilder& b, Build& c, std::string_view layer, std::string_view name, View x,
+                 std::uint32_t y, std::uint64_t m, bool same_x) {
+  const LinearLayer& l = linear(c, name);
+  GemmSpec g;
+  g.name = gemm_name(layer, name);
+  g.m = m;
+  g.k = static_cast<std::uint64_t>(l.in_features);
+  g.n = static_cast<std::uint64_t>(l.out_features);
+  g.format = format_of(c, l);
+  g.group_size = c.spec.group_size;
+  GemmIo io;
+  io.x = x;
+  io.y = f32_rows(y, g.n);
+  io.reuse_quantized_x = same_x && c.last_float == g.format.is_float();
+  emit_gemm(b, g, c.hw, io);
+  c.last_float = g.format.is_float();
+}
+
+void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index);
+
+// Every layer emits the same instructions, so once layer 0 is in, the queues can be sized for all
+// layers (plus room for the LM head) instead of doubling as they grow: that doubling, not the
+// program, was the peak of a large prefill's memory.
+void emit_layers(ProgramBuilder& b, Build& c, const LlmActivations& a) {
+  std::array<std::size_t, kUnitCount> before{};
+  for (int q = 0; q < kUnitCount; ++q) before[q] = b.queue_size(static_cast<Unit>(q));
+  emit_layer(b, c, a, 0);
+  const auto layers = static_cast<std::size_t>(c.spec.model.layers);
+  for (int q = 0; q < kUnitCount; ++q) {
+    const auto unit = static_cast<Unit>(q);
+    const std::size_t per_layer = b.queue_size(unit) - before[q];
+    b.reserve(unit, before[q] + per_layer * (layers + 1));
+  }
+  for (int l = 1; l < c.spec.model.layers; ++l) emit_layer(b, c, a, l);
+}
+
+void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index) {
+  const LlmStep& s = c.step;
+  const std::string layer = fmt::format("layer{}", index);
+  const std::uint64_t rows = s.rows();
+  const View h = f32_rows(a.h, s.hidden);
+  emit_rms_norm(b, s, NormIo{layer + ".attn_norm", f32_rows(a.x, s.hidden), h, rows});
+  emit_linear(b, c, layer, "q_proj", h, a.q, rows, false);
+  emit_linear(b, c, layer, "k_proj", h, a.k, rows, true);
+  emit_linear(b, c, layer, "v_proj", h, a.v, rows, true);
+  emit_rope(b, s, layer);
+  emit_attention(b, s, layer);
+  emit_linear(b, c, layer, "o_proj", f32_rows(a.attn, s.heads * s.head_dim), a.y, rows, false);
+  emit_residual_add(b, s, layer + ".residual");
+  emit_rms_norm(b, s, NormIo{layer + ".mlp_norm", f32_rows(a.x, s.hidden), h, rows});
+  emit_linear(b, c, layer, "gate_proj", h, a.gate, rows, false);
+  emit_linear(b, c, layer, "up_proj", h, a.up, rows, true);
+  emit_swiglu(b, s, layer + ".mlp.silu");
+  emit_linear(b, c, layer, "down_proj", f32_rows(a.gate, s.ffn), a.y, rows, false);
+  emit_residual_add(b, s, layer + ".residual");
+}
+
+// Final norm over the last token of each sequence, LM head, logits to memory.
+void emit_head(ProgramBuilder& b, Build& c, const LlmActivations& a) {
+  const LlmStep& s = c.step;
+  const auto row = static_cast<std::int64_t>(s.hidden * 4);
+  const View last{a.x, (s.tokens - 1) * s.hidden * 4, 4, row * static_cast<std::int64_t>(s.tokens)};
+  const View h = f32_rows(a.h, s.hidden);
+  emit_rms_norm(b, s, NormIo{"final_norm", last, h, s.batch});
+  emit_linear(b, c, "", "lm_head", h, a.logits, s.batch, false);
+  emit_logits_store(b, s);
+}
+
+// ---- accounting ----------------------------------------------------------------------------
+
+void account(Workload& w, const std::string& embedding) {
+  const ProgramTraffic t = program_traffic(w.program, embedding);
+  w.weight_bytes = t.weight_bytes;
+  w.kv_bytes = t.kv_bytes;
+  w.kv_write_bytes = t.kv_write_bytes;
+  w.other_bytes = t.other_bytes;
+  w.macs = t.macs;
+}
+
+}  // namespace
+
+namespace {
+
+enum class RegionKind { kWeight, kKv, kOther };
+
+RegionKind region_kind(std::string_view name, std::string_view embedding) {
+  for (std::string_view w : {".qweight", ".scales", ".offsets", "attn_norm", "mlp_norm"}) {
+    if (ends_with(name, w)) return RegionKind::kWeight;
+  }
+  if (name == "final_norm" || name == embedding) return RegionKind::kWeight;
+  for (std::string_view kv : {".k_cache", ".v_cache", ".k_scales", ".v_scales"}) {
+    if (ends_with(name, kv)) return RegionKind::kKv;
+  }
+  return RegionKind::kOther;
+}
+
+}  // namespace
+
+ProgramTraffic program_traffic(const Program& program, std::string_view embedding_region) {
+  ProgramTraffic t;
+  std::vector<RegionKind> kinds;
+  kinds.reserve(program.regions.size());
+  for (const RegionDecl& r : program.regions)
+    kinds.push_back(region_kind(r.name, embedding_region));
+  for (const Instruction& inst : program.queue(Unit::kMem)) {
+    if (inst.opcode != Opcode::kLoad && inst.opcode != Opcode::kStore) continue;
+    const bool load = inst.opcode == Opcode::kLoad;
+    const RegionKind kind = kinds[load ? inst.a.space : inst.dst.space];
+    const std::uint64_t bytes = inst.transfer_bytes();
+    if (kind == RegionKind::kWeight && load) {
+      t.weight_bytes += bytes;
+    } else if (kind == RegionKind::kKv) {
+      (load ? t.kv_bytes : t.kv_write_bytes) += bytes;
+    } else {
+      t.other_bytes += bytes;
+    }
+  }
+  for (const Instruction& inst : program.queue(Unit::kMxm)) {
+    if (inst.opcode != Opcode::kMatmul) continue;
+    t.macs += static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
+  }
+  return t;
+}
+
+std::string_view phase_name(Phase phase) { return phase == Phase::kDecode ? "decode" : "prefill"; }
+
+std::string_view kv_format_name(KvFormat kv) { return kv == KvFormat::kFp16 ? "fp16" : "int8"; }
+
+KvFormat parse_kv_format(std::string_view name) {
+  if (name == "fp16") return KvFormat::kFp16;
+  if (name == "int8") return KvFormat::kInt8;
+  throw InputError(fmt::format("KV-cache format \"{}\": expected fp16 or int8", name));
+}
+
+std::uint64_t resident_weight_bytes(const WorkloadSpec& spec) {
+  const WeightFormat fp16 = parse_format("fp16");
+  std::uint64_t bytes = 0;
+  for (const LinearLayer& l : linear_layers(spec.model)) {
+    const WeightFormat& f = l.quantized ? spec.format : fp16;
+    bytes += static_cast<std::uint64_t>(l.count) * linear_bytes(l, f, spec.group_size);
+  }
+  const auto norms = static_cast<std::uint64_t>(2 * spec.model.layers + 1);
+  return bytes + norms * static_cast<std::uint64_t>(spec.model.hidden) * kF16Bytes;
+}
+
+Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
+  check_spec(spec);
+  const bool resident = hw.weights == WeightPlacement::kResident;
+  if (resident) check_resident_fit(spec, hw);
+  Build c{spec, hw, make_step(spec, hw), linear_layers(spec.model)};
+  ProgramBuilder b;
+  const LlmActivations act = declare_llm_ops(b, c.step);
+  if (resident) declare_resident(b, c);
+  emit_step_tables(b, c.step);
+  emit_embedding(b, c.step);
+  emit_layers(b, c, act);
+  emit_head(b, c, act);
+
+  Workload w;
+  w.program = b.finish();
+  check_sram_capacity(w.program, hw.sram.capacity);
+  account(w, c.step.embedding_region);
+  w.resident_bytes = resident ? resident_weight_bytes(spec) : 0;
+  w.tokens = c.step.rows();
+  return w;
+}
+
+std::string_view layer_kind_of_tag(std::string_view tag) {
+  constexpr std::string_view kLayer = "layer";
+  if (tag.substr(0, kLayer.size()) == kLayer) {
+    const std::size_t dot = tag.find('.');
+    if (dot != std::string_view::npos) tag = tag.substr(dot + 1);
+  }
+  const std::string_view head = tag.substr(0, tag.find('.'));
+  if (head == "attn") return "attention";
+  if (head == "mlp") return "mlp";
+  if (head == "lm_head") return "lm_head";
+  if (head == "attn_norm" || head == "mlp_norm" || head == "final_norm") return "norm";
+  if (head == "embedding") return "embedding";
+  return "other";
+}
+
+}  // namespace lpusim

@@ -1,0 +1,75 @@
+// The LLM workload: one decode step (or the prefill of a prompt) of a LLaMA model as one chip
+// program with every layer emitted, plus the bytes it moves and the MACs it computes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "kernels/format.h"
+#include "kernels/hw.h"
+#include "kernels/program.h"
+#include "sim/config/model_config.h"
+
+namespace lpusim {
+
+enum class Phase { kDecode, kPrefill };
+enum class KvFormat { kFp16, kInt8 };
+
+std::string_view phase_name(Phase phase);         // "decode", "prefill"
+std::string_view kv_format_name(KvFormat kv);     // "fp16", "int8"
+KvFormat parse_kv_format(std::string_view name);  // throws InputError naming the accepted names
+
+struct WorkloadSpec {
+  ModelConfig model;
+  WeightFormat format;  // of the tensors the model lists as quantized; the others are fp16
+  int group_size = kDefaultGroupSize;
+  Phase phase = Phase::kDecode;
+  std::uint64_t batch = 1;
+  std::uint64_t context = 2048;  // decode: tokens already in the KV cache (attends to context+1)
+  std::uint64_t prompt = 128;    // prefill: prompt tokens per sequence
+  KvFormat kv = KvFormat::kFp16;
+};
+
+struct Workload {
+  Program program;
+  // Weights + scales + offsets (+ norm weights, looked-up embedding rows) the program LOADs from
+  // memory in this step: byte for byte the LOADs of weight regions, before burst rounding. With
+  // resident weights only the embedding rows (the table stays off chip).
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t resident_bytes = 0;  // SRAM bytes of weights when hw.weights == resident, else 0
+  std::uint64_t kv_bytes = 0;        // KV-cache bytes (codes + int8 scales) read in this step
+  std::uint64_t kv_write_bytes = 0;  // KV-cache bytes appended
+  std::uint64_t other_bytes = 0;     // logits stored, RoPE tables and causal mask loaded
+  std::uint64_t macs = 0;            // multiply-accumulates of all MATMULs (GEMMs + attention)
+  std::uint64_t tokens = 0;          // tokens produced (decode: batch) or processed (prefill)
+};
+
+// Memory traffic and MACs of any program, read off its instructions by region name: LOADs of
+// weight regions (.qweight, .scales, .offsets, the RMSNorm weights, the embedding region), reads
+// and writes of the KV cache (.k_cache, .v_cache and their int8 .k_scales/.v_scales), everything
+// else, and the MACs of every MATMUL. Sizes are before burst rounding.
+struct ProgramTraffic {
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t kv_bytes = 0;
+  std::uint64_t kv_write_bytes = 0;
+  std::uint64_t other_bytes = 0;
+  std::uint64_t macs = 0;
+};
+ProgramTraffic program_traffic(const Program& program,
+                               std::string_view embedding_region = "embed_tokens");
+
+// Builds the step's program for `hw` (tile sizes, SRAM, weight placement). Throws InputError for
+// a bad spec (batch or prompt 0, unsupported tensor formats) and SimulationError when resident
+// weights do not fit in SRAM ("model X in format F needs N bytes ...") or the buffers do not.
+Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw);
+
+// SRAM bytes the model's weights take when resident: every linear layer's codes, scales and
+// offsets plus the RMSNorm weights (the embedding table stays off chip).
+std::uint64_t resident_weight_bytes(const WorkloadSpec& spec);
+
+// The layer kind an instruction tag belongs to, for the per-kind breakdown: "attention" (q, k,
+// v, o projections, RoPE, attention core, RoPE tables), "mlp" (gate, up, down, SiLU), "lm_head"
+// (LM head GEMM and logits store), "norm", "embedding", or "other" (residual adds, untagged).
+std::string_view layer_kind_of_tag(std::string_view tag);
+
+}  // namespace lpusim
