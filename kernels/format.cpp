@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
 #include "kernels/int_math.h"
 #include "kernels/pack_fast.h"

@@ -10,7 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/elem_sizes.h"
 #include "kernels/isa.h"
 
 namespace lpusim {

@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 
+#include "kernels/elem_sizes.h"
 #include "models/chip.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
