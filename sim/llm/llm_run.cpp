@@ -1,5 +1,8 @@
 #include "sim/llm/llm_run.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -7,6 +10,7 @@
 #include "models/chip.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
+#include "sim/llm/prefill_chunks.h"
 #include "traces/observer_list.h"
 #include "traces/run_tracer.h"
 
@@ -73,25 +77,92 @@ std::string phase_label(const WorkloadSpec& spec) {
   return label;
 }
 
-PhaseResult simulate_phase(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
+// One program on the chip, recorded by `tracer` as a run named `label`: the run, the work it
+// did and its busy time by layer kind.
+struct ProgramRun {
+  ChipRunResult run;
+  StepWork work;
+  std::vector<KindBreakdown> breakdown;
+  std::uint64_t kv_write_bytes = 0;
+};
+
+ProgramRun run_program(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer,
+                       const std::string& label) {
   const Workload w = build_workload(spec, hw);
   BreakdownObserver breakdown(w.program);
   ObserverList observers({&breakdown});
-  if (tracer) observers.add(tracer->begin_run(w.program, hw, phase_label(spec)));
+  if (tracer) observers.add(tracer->begin_run(w.program, hw, label));
   ChipRunOptions options;
   options.observer = observers.get();
-  const ChipRunResult run = run_on_chip(w.program, hw, options);
-  if (tracer) tracer->end_run(run);
-  StepWork work;
-  work.weight_bytes = w.weight_bytes;
-  work.kv_bytes = w.kv_bytes;
-  work.macs = w.macs;
-  work.tokens = w.tokens;
-  PhaseResult r;
-  r.metrics = compute_step_metrics(run, hw, work);
+  ProgramRun r;
+  r.run = run_on_chip(w.program, hw, options);
+  if (tracer) tracer->end_run(r.run);
+  r.work.weight_bytes = w.weight_bytes;
+  r.work.kv_bytes = w.kv_bytes;
+  r.work.macs = w.macs;
+  r.work.tokens = w.tokens;
   r.breakdown = breakdown.result();
   r.kv_write_bytes = w.kv_write_bytes;
-  r.tokens = w.tokens;
+  return r;
+}
+
+PhaseResult simulate_phase(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
+  const ProgramRun p = run_program(spec, hw, tracer, phase_label(spec));
+  PhaseResult r;
+  r.metrics = compute_step_metrics(p.run, hw, p.work);
+  r.breakdown = p.breakdown;
+  r.kv_write_bytes = p.kv_write_bytes;
+  r.tokens = p.work.tokens;
+  return r;
+}
+
+// Adds `chunk` to `total` kind by kind, new kinds in order of appearance.
+void add_breakdown(std::vector<KindBreakdown>& total, const std::vector<KindBreakdown>& chunk) {
+  for (const KindBreakdown& k : chunk) {
+    auto it = std::find_if(total.begin(), total.end(),
+                           [&](const KindBreakdown& t) { return t.kind == k.kind; });
+    if (it == total.end()) {
+      total.push_back(k);
+      continue;
+    }
+    it->memory_s += k.memory_s;
+    it->vxm_s += k.vxm_s;
+    it->mxm_s += k.mxm_s;
+    it->instructions += k.instructions;
+  }
+}
+
+// The prefill in chunks of the largest token count that fits in SRAM (sim/llm/prefill_chunks.h),
+// every chunk simulated, the metrics those of the chunks run back to back. One chunk is the
+// unchunked prefill, run and named as before.
+PhaseResult simulate_prefill(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
+  const std::uint64_t chunk_tokens = choose_chunk_tokens(spec, hw);
+  const std::vector<PrefillChunk> chunks = prefill_chunks(spec.prompt, chunk_tokens);
+  if (chunks.size() == 1) {
+    PhaseResult r = simulate_phase(spec, hw, tracer);
+    r.chunk_tokens = chunk_tokens;
+    return r;
+  }
+  ChipRunSum sum;
+  StepWork work;
+  work.tokens = 0;
+  PhaseResult r;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const std::string label =
+        fmt::format("{} {} prefill chunk {}/{} (batch {}, prompt {}, past {}, tokens {})",
+                    spec.model.name, spec.format.name, i + 1, chunks.size(), spec.batch,
+                    spec.prompt, chunks[i].past, chunks[i].tokens);
+    const bool last = i + 1 == chunks.size();
+    const ProgramRun p = run_program(chunk_spec(spec, chunks[i], last), hw, tracer, label);
+    sum.add(p.run);
+    add_step_work(work, p.work);
+    add_breakdown(r.breakdown, p.breakdown);
+    r.kv_write_bytes += p.kv_write_bytes;
+  }
+  r.metrics = compute_step_metrics(sum.total(), hw, work);
+  r.tokens = work.tokens;
+  r.chunks = chunks.size();
+  r.chunk_tokens = chunk_tokens;
   return r;
 }
 
@@ -159,7 +230,7 @@ LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_pre
   if (with_prefill) {
     WorkloadSpec prefill = spec;
     prefill.phase = Phase::kPrefill;
-    r.prefill = simulate_phase(prefill, hw, tracer);
+    r.prefill = simulate_prefill(prefill, hw, tracer);
   }
   return r;
 }
@@ -186,6 +257,8 @@ nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw) {
   if (r.prefill) {
     nlohmann::json p = step_metrics_json(r.prefill->metrics);
     p["breakdown"] = breakdown_json(r.prefill->breakdown);
+    p["chunks"] = r.prefill->chunks;
+    p["chunk_tokens"] = r.prefill->chunk_tokens;
     j["prefill"] = p;
   }
   j["config"] = {{"hw", dump_hw_config(hw)}, {"model", dump_model_config(r.spec.model)}};
@@ -202,6 +275,9 @@ std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw) {
   if (r.prefill) {
     head.add_row({"first-token latency (prefill of " + std::to_string(r.spec.prompt) + ")",
                   Cell::number(r.first_token_latency_s() * 1e3, 3), "ms"});
+    head.add_row({"prefill chunks (tokens per sequence each)",
+                  Cell::integer(static_cast<std::int64_t>(r.prefill->chunks)),
+                  "of " + std::to_string(r.prefill->chunk_tokens) + " tokens"});
   }
   head.add_row(
       {"weight transfer time per token", Cell::number(r.weight_transfer_s(hw) * 1e3, 3), "ms"});

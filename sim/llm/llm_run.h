@@ -32,6 +32,10 @@ struct PhaseResult {
   std::vector<KindBreakdown> breakdown;
   std::uint64_t kv_write_bytes = 0;
   std::uint64_t tokens = 0;
+  // Prefill: the programs it ran in (sim/llm/prefill_chunks.h) and the prompt tokens per sequence
+  // of each (the last chunk may have fewer); metrics, breakdown and bytes are their sums.
+  std::uint64_t chunks = 1;
+  std::uint64_t chunk_tokens = 0;
 };
 
 // Bytes of the whole model stored in the format (codes + fp16 scales/offsets of the quantized
@@ -57,7 +61,8 @@ struct LlmRunResult {
 };
 
 // Simulates the decode step of `spec` (its phase is ignored) and, when with_prefill, the prefill
-// of spec.prompt tokens. A `tracer` records each of those runs ("decode step", "prefill").
+// of spec.prompt tokens, in chunks when its program does not fit in SRAM at once. A `tracer`
+// records each of those runs ("decode step", "prefill", or each "prefill chunk i/n").
 LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
                      ChipRunTracer* tracer = nullptr);
 

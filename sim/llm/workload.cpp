@@ -105,7 +105,7 @@ LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw) {
   s.batch = spec.batch;
   const bool decode = spec.phase == Phase::kDecode;
   s.tokens = decode ? 1 : spec.prompt;
-  s.past = decode ? spec.context : 0;
+  s.past = decode ? spec.context : spec.prefill_past;
   s.kv = spec.kv == KvFormat::kInt8 ? KvCacheFormat::kInt8 : KvCacheFormat::kFp16;
   s.resident_norms = hw.weights == WeightPlacement::kResident;
   // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
@@ -183,17 +183,17 @@ void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index)
 // Every layer emits the same instructions, so once layer 0 is in, the queues can be sized for all
 // layers (plus room for the LM head) instead of doubling as they grow: that doubling, not the
 // program, was the peak of a large prefill's memory.
-void emit_layers(ProgramBuilder& b, Build& c, const LlmActivations& a) {
+void emit_layers(ProgramBuilder& b, Build& c, const LlmActivations& a, int emitted) {
   std::array<std::size_t, kUnitCount> before{};
   for (int q = 0; q < kUnitCount; ++q) before[q] = b.queue_size(static_cast<Unit>(q));
   emit_layer(b, c, a, 0);
-  const auto layers = static_cast<std::size_t>(c.spec.model.layers);
+  const auto layers = static_cast<std::size_t>(emitted);
   for (int q = 0; q < kUnitCount; ++q) {
     const auto unit = static_cast<Unit>(q);
     const std::size_t per_layer = b.queue_size(unit) - before[q];
     b.reserve(unit, before[q] + per_layer * (layers + 1));
   }
-  for (int l = 1; l < c.spec.model.layers; ++l) emit_layer(b, c, a, l);
+  for (int l = 1; l < emitted; ++l) emit_layer(b, c, a, l);
 }
 
 void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index) {
@@ -309,26 +309,52 @@ std::uint64_t resident_weight_bytes(const WorkloadSpec& spec) {
   return bytes + norms * static_cast<std::uint64_t>(spec.model.hidden) * kFp16Bytes;
 }
 
-Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
+namespace {
+
+void check_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   check_spec(spec);
+  if (hw.weights == WeightPlacement::kResident) check_resident_fit(spec, hw);
+}
+
+// The step's program with the first `layers` layers emitted (the SRAM check included).
+Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers) {
   const bool resident = hw.weights == WeightPlacement::kResident;
-  if (resident) check_resident_fit(spec, hw);
   Build c{spec, hw, make_step(spec, hw), linear_layers(spec.model)};
   ProgramBuilder b;
   const LlmActivations act = declare_llm_ops(b, c.step);
   if (resident) declare_resident(b, c);
   emit_step_tables(b, c.step);
   emit_embedding(b, c.step);
-  emit_layers(b, c, act);
-  emit_head(b, c, act);
+  emit_layers(b, c, act, layers);
+  if (spec.phase == Phase::kDecode || spec.final_chunk) emit_head(b, c, act);
+  Program program = b.finish();
+  check_sram_capacity(program, hw.sram.capacity);
+  return program;
+}
 
+}  // namespace
+
+Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
+  check_workload(spec, hw);
+  const LlmStep step = make_step(spec, hw);
   Workload w;
-  w.program = b.finish();
-  check_sram_capacity(w.program, hw.sram.capacity);
-  account(w, c.step.embedding_region);
-  w.resident_bytes = resident ? resident_weight_bytes(spec) : 0;
-  w.tokens = c.step.rows();
+  w.program = build_program(spec, hw, spec.model.layers);
+  account(w, step.embedding_region);
+  w.resident_bytes = hw.weights == WeightPlacement::kResident ? resident_weight_bytes(spec) : 0;
+  w.tokens = step.rows();
   return w;
+}
+
+SramFit workload_sram_fit(const WorkloadSpec& spec, const HwConfig& hw) {
+  check_workload(spec, hw);
+  SramFit fit;
+  try {
+    fit.sram_bytes = build_program(spec, hw, 1).sram_bytes();
+    fit.fits = true;
+  } catch (const SimulationError& e) {
+    fit.reason = e.what();
+  }
+  return fit;
 }
 
 std::string_view layer_kind_of_tag(std::string_view tag) {

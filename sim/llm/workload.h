@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "kernels/format.h"
@@ -28,6 +29,11 @@ struct WorkloadSpec {
   std::uint64_t context = 2048;  // decode: tokens already in the KV cache (attends to context+1)
   std::uint64_t prompt = 128;    // prefill: prompt tokens per sequence
   KvFormat kv = KvFormat::kFp16;
+  // A prefill chunk (sim/llm/prefill_chunks.h): `prompt` new tokens per sequence after
+  // prefill_past tokens already in the KV cache (read from memory as a decode step reads it), and
+  // the LM head (final norm, logits) only when final_chunk. The defaults are the whole prefill.
+  std::uint64_t prefill_past = 0;
+  bool final_chunk = true;
 };
 
 struct Workload {
@@ -62,6 +68,18 @@ ProgramTraffic program_traffic(const Program& program,
 // a bad spec (batch or prompt 0, unsupported tensor formats) and SimulationError when resident
 // weights do not fit in SRAM ("model X in format F needs N bytes ...") or the buffers do not.
 Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw);
+
+// Whether the step's program fits in the chip's SRAM, decided by the check build_workload makes
+// (GEMM tiling, then the total of the buffers) on a program with only the first layer and the
+// LM head emitted: every layer declares the same buffers, so the SRAM total is that of the whole
+// program at a fraction of the build time. Throws what build_workload throws for a bad spec or
+// resident weights that do not fit; an SRAM shortfall of the buffers is `reason` instead.
+struct SramFit {
+  bool fits = false;
+  std::uint64_t sram_bytes = 0;  // the program's buffers when it fits
+  std::string reason;            // the SRAM error when it does not
+};
+SramFit workload_sram_fit(const WorkloadSpec& spec, const HwConfig& hw);
 
 // SRAM bytes the model's weights take when resident: every linear layer's codes, scales and
 // offsets plus the RMSNorm weights (the embedding table stays off chip).
