@@ -167,23 +167,9 @@ LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_pre
 }
 
 nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw) {
+  check_finite_statistics(run_catalogue(), RunSource{r, hw});
   nlohmann::json j = step_metrics_json(r.decode.metrics);
-  j["model"] = r.spec.model.name;
-  j["quant"] = r.spec.format.name;
-  j["group_size"] = r.spec.group_size;
-  j["batch"] = r.spec.batch;
-  j["context"] = r.spec.context;
-  j["prompt"] = r.spec.prompt;
-  j["kv_format"] = std::string(kv_format_name(r.spec.kv));
-  j["per_token_latency_s"] = r.per_token_latency_s();
-  j["throughput_tok_s"] = r.throughput_tok_s();
-  j["first_token_latency_s"] =
-      r.prefill ? nlohmann::json(r.first_token_latency_s()) : nlohmann::json();
-  j["weight_transfer_s"] = r.weight_transfer_s(hw);
-  j["kv_write_bytes"] = r.decode.kv_write_bytes;
-  j["model_bytes"] = r.size.bytes;
-  j["model_fp16_bytes"] = r.size.fp16_bytes;
-  j["resident_bytes"] = r.resident_bytes;
+  write_statistics_json(run_catalogue(), RunSource{r, hw}, j);
   j["breakdown"] = breakdown_json(r.decode.breakdown);
   if (r.prefill) {
     nlohmann::json p = step_metrics_json(r.prefill->metrics);
@@ -199,16 +185,8 @@ std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw) {
                             " (batch " + std::to_string(r.spec.batch) + ", context " +
                             std::to_string(r.spec.context) + ")";
   Table head(title, {"metric", "value", "unit"});
-  head.add_row({"per-token latency", Cell::number(r.per_token_latency_s() * 1e3, 3), "ms"});
-  head.add_row({"throughput", Cell::number(r.throughput_tok_s(), 2), "tokens/s"});
-  if (r.prefill) {
-    head.add_row({"first-token latency (prefill of " + std::to_string(r.spec.prompt) + ")",
-                  Cell::number(r.first_token_latency_s() * 1e3, 3), "ms"});
-  }
-  head.add_row(
-      {"weight transfer time per token", Cell::number(r.weight_transfer_s(hw) * 1e3, 3), "ms"});
-  head.add_row({"model size", Cell::number(static_cast<double>(r.size.bytes) / 1e9, 2), "GB"});
-  head.add_row({"energy per token", Cell::number(r.decode.metrics.energy_j_per_token, 3), "J"});
+  add_statistics_rows(run_catalogue(), RunSource{r, hw}, kTableWriter, head);
+  add_statistics_rows(step_catalogue().statistics, r.decode.metrics, kHeadlineWriter, head);
   std::vector<Table> tables = {head};
   for (Table& t : step_metrics_tables(r.decode.metrics, "decode step")) tables.push_back(t);
   tables.push_back(breakdown_table(r.decode.breakdown, "decode step by layer kind"));
