@@ -33,13 +33,25 @@ enum StatWriter : unsigned {
   kTableWriter = 1u << 1,     // the text, markdown and CSV table of the statistic's catalogue
   kHeadlineWriter = 1u << 2,  // the headline table of `lpusim run` (step statistics only)
 };
+// `lpusim compare` shows the statistics whose CompareShow::row is set, in row order.
 
-// How a table shows a number: value * scale with `decimals` decimals, in `unit`. A count with
-// scale 1 is shown as an integer.
+// How a table shows a number: value * scale / divisor with `decimals` decimals, in `unit`. A count
+// shown as it is (scale and divisor 1) is an integer.
 struct TableScale {
   double scale;
   int decimals;
   std::string unit;
+  double divisor = 1;  // bytes as GB: divide by 1e9 rather than multiply by 1e-9
+
+  double of(double value) const { return value * scale / divisor; }
+  bool is_identity() const { return scale == 1 && divisor == 1; }
+};
+
+// How `lpusim compare` shows a statistic: its row (0: not shown), label and scaling.
+struct CompareShow {
+  int row = 0;
+  std::string label;
+  TableScale shown{1, 0, ""};
 };
 
 template <class Source>
@@ -55,6 +67,7 @@ struct Statistic {
   std::function<StatValue(const Source&)> read;
   // A table label that depends on the source ("first-token latency (prefill of 128)"); optional.
   std::function<std::string(const Source&)> label_of = nullptr;
+  CompareShow compare = {};
 };
 
 // One per-unit statistic: a column of the units table, `units.<unit>.<key>` in JSON and sweeps.

@@ -17,7 +17,7 @@ double safe_ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 std::string dominating(const std::vector<UnitMetrics>& units) {
   const UnitMetrics* best = nullptr;
   for (const UnitMetrics& u : units) {
-    if (!u.bounds_steps) continue;  // issuing loads is not a resource; the channel is
+    if (!u.bounds_steps) continue;  // the mem queue only issues loads; the channel is busy
     if (!best || u.busy_s > best->busy_s) best = &u;
   }
   return best ? best->name : "memory";
@@ -117,7 +117,7 @@ std::vector<Table> step_metrics_tables(const StepMetrics& m, const std::string& 
   for (const UnitMetrics& u : m.units) {
     std::vector<Cell> row = {u.name};
     for (const UnitStatistic& s : catalogue.unit_statistics) {
-      row.push_back(Cell::number(s.read(u) * s.shown.scale, s.shown.decimals));
+      row.push_back(Cell::number(s.shown.of(s.read(u)), s.shown.decimals));
     }
     units.add_row(std::move(row));
   }

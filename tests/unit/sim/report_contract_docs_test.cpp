@@ -1,6 +1,7 @@
 // docs/WORKLOAD.md's "Report contract" table and the statistic catalogues cannot drift: every
-// declared statistic is a row with its unit, every per-unit statistic and unit row is there, and
-// every key the table lists is declared (or is one of the nested objects the table describes).
+// declared statistic of the JSON report is a row with its unit, every per-unit statistic and unit
+// row is there, and every key the table lists is declared (or is one of the nested objects the
+// table describes).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -74,7 +75,9 @@ bool is_nested_or_added(const std::string& key) {
   return key == "hw";
 }
 
-TEST(ReportContractDocs, EveryDeclaredStatistic_IsDocumentedWithItsUnit) {
+// The contract is the JSON report: a statistic only a table shows (compare's percentages) is not
+// a key of it.
+TEST(ReportContractDocs, EveryDeclaredJsonStatistic_IsDocumentedWithItsUnit) {
   const std::map<std::string, DocRow> docs = documented_keys();
   ASSERT_FALSE(docs.empty()) << "no Report contract table in docs/WORKLOAD.md";
   auto expect_documented = [&](const std::string& key, const std::string& unit) {
@@ -85,9 +88,11 @@ TEST(ReportContractDocs, EveryDeclaredStatistic_IsDocumentedWithItsUnit) {
     }
     EXPECT_EQ(it->second.unit, doc_unit(unit)) << key;
   };
-  for (const Statistic<RunSource>& s : run_catalogue()) expect_documented(s.key, s.unit);
+  for (const Statistic<RunSource>& s : run_catalogue()) {
+    if (s.writers & kJsonWriter) expect_documented(s.key, s.unit);
+  }
   for (const Statistic<StepMetrics>& s : step_catalogue().statistics) {
-    expect_documented(s.key, s.unit);
+    if (s.writers & kJsonWriter) expect_documented(s.key, s.unit);
   }
   for (const UnitStatistic& s : step_catalogue().unit_statistics) {
     expect_documented("units.<unit>." + s.key, s.unit);
