@@ -166,13 +166,14 @@ LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_pre
   return r;
 }
 
-nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw) {
-  check_finite_statistics(run_catalogue(), RunSource{r, hw});
-  nlohmann::json j = step_metrics_json(r.decode.metrics);
-  write_statistics_json(run_catalogue(), RunSource{r, hw}, j);
+nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw, const RunCatalogue& run,
+                            const StepCatalogue& step) {
+  check_finite_statistics(run, RunSource{r, hw});
+  nlohmann::json j = step_metrics_json(r.decode.metrics, step);
+  write_statistics_json(run, RunSource{r, hw}, j);
   j["breakdown"] = breakdown_json(r.decode.breakdown);
   if (r.prefill) {
-    nlohmann::json p = step_metrics_json(r.prefill->metrics);
+    nlohmann::json p = step_metrics_json(r.prefill->metrics, step);
     p["breakdown"] = breakdown_json(r.prefill->breakdown);
     j["prefill"] = p;
   }
@@ -180,15 +181,16 @@ nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw) {
   return j;
 }
 
-std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw) {
+std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw,
+                                  const RunCatalogue& run, const StepCatalogue& step) {
   const std::string title = r.spec.model.name + " " + r.spec.format.name + " on " + hw.name +
                             " (batch " + std::to_string(r.spec.batch) + ", context " +
                             std::to_string(r.spec.context) + ")";
   Table head(title, {"metric", "value", "unit"});
-  add_statistics_rows(run_catalogue(), RunSource{r, hw}, kTableWriter, head);
-  add_statistics_rows(step_catalogue().statistics, r.decode.metrics, kHeadlineWriter, head);
+  add_statistics_rows(run, RunSource{r, hw}, kTableWriter, head);
+  add_statistics_rows(step.statistics, r.decode.metrics, kHeadlineWriter, head);
   std::vector<Table> tables = {head};
-  for (Table& t : step_metrics_tables(r.decode.metrics, "decode step")) tables.push_back(t);
+  for (Table& t : step_metrics_tables(r.decode.metrics, "decode step", step)) tables.push_back(t);
   tables.push_back(breakdown_table(r.decode.breakdown, "decode step by layer kind"));
   if (r.prefill) {
     tables.push_back(breakdown_table(r.prefill->breakdown, "prefill by layer kind"));

@@ -4,6 +4,7 @@
 // statistic or a unit row added to a catalogue appears in every writer without another edit.
 #include "sim/llm/statistics.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -223,6 +224,33 @@ TEST(StatisticsCatalogue, AFakeStatistic_AppearsInJsonTextCsvAndSweepColumns) {
   EXPECT_THAT(results_header({}, sweep), Contains("fake_twice_s"));
   // The real catalogue is untouched.
   EXPECT_FALSE(step_metrics_json(hand_metrics()).contains("fake_twice_s"));
+}
+
+TEST(StatisticsCatalogue, AFakeRunStatistic_AppearsInTheRunJsonHeadlineCsvAndSweepColumns) {
+  RunCatalogue catalogue = run_catalogue();
+  catalogue.push_back({"fake_tokens_per_joule",
+                       "fake tokens per joule",
+                       "tokens/J",
+                       StatType::kReal,
+                       {1, 1, "tokens/J"},
+                       kJsonWriter | kTableWriter,
+                       99,
+                       "tokens per joule of the decode step",
+                       [](const RunSource& r) -> StatValue {
+                         return 1 / r.result.decode.metrics.energy_j_per_token;
+                       }});
+  const HwConfig hw = testing::chip_with_energy();
+  const LlmRunResult r = hand_llm_run();
+  const double expected = 1 / r.decode.metrics.energy_j_per_token;
+  EXPECT_DOUBLE_EQ(llm_run_json(r, hw, catalogue).at("fake_tokens_per_joule").get<double>(),
+                   expected);
+  const std::vector<Table> tables = llm_run_tables(r, hw, catalogue);
+  const std::vector<Cell>* row = row_labelled(tables.at(0), "fake tokens per joule");
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->at(1).text(), fmt::format("{:.1f}", expected));
+  EXPECT_TRUE(has_line_starting(render_tables(tables, OutputFormat::kCsv),
+                                "fake tokens per joule," + row->at(1).text() + ",tokens/J"));
+  EXPECT_EQ(sweep_metric_columns(catalogue, step_catalogue()).back(), "fake_tokens_per_joule");
 }
 
 TEST(StatisticsCatalogue, AFakeNonFiniteStatistic_IsRefusedNamingItsKey) {
