@@ -27,13 +27,13 @@ using StatValue = std::variant<std::monostate, double, std::uint64_t, std::strin
 
 enum class StatType { kReal, kCount, kText };
 
-// The writers that show a statistic (a flag set). The CSV output is the tables as CSV.
+// The writers that show a statistic (a flag set). The CSV output is the tables as CSV; a sweep
+// column is Statistic::sweep_column, a `lpusim compare` row Statistic::compare.
 enum StatWriter : unsigned {
   kJsonWriter = 1u << 0,      // the JSON report
   kTableWriter = 1u << 1,     // the text, markdown and CSV table of the statistic's catalogue
   kHeadlineWriter = 1u << 2,  // the headline table of `lpusim run` (step statistics only)
 };
-// `lpusim compare` shows the statistics whose CompareShow::row is set, in row order.
 
 // How a table shows a number: value * scale / divisor with `decimals` decimals, in `unit`. A count
 // shown as it is (scale and divisor 1) is an integer.
@@ -59,10 +59,10 @@ struct Statistic {
   std::string key;    // JSON key and sweep column: "bandwidth_floor_s"
   std::string label;  // table row: "bandwidth floor"
   std::string unit;   // unit of the JSON value: "s", "B", "J" ("" for a name or a plain count)
-  StatType type;
-  TableScale shown;         // in tables: seconds shown as us with 3 decimals, ...
-  unsigned writers;         // StatWriter flags
-  int sweep_column;         // position among the sweep result columns; 0: not a sweep column
+  StatType type;      // the alternative `read` returns (or absent)
+  TableScale shown;   // in tables: seconds shown as us with 3 decimals, ...
+  unsigned writers;   // StatWriter flags
+  int sweep_column;   // position among the sweep result columns; 0: not a sweep column
   std::string description;  // one line, as in docs/WORKLOAD.md
   std::function<StatValue(const Source&)> read;
   // A table label that depends on the source ("first-token latency (prefill of 128)"); optional.

@@ -102,6 +102,30 @@ TEST(StatisticsCatalogue, EachStepStatistic_IsInExactlyTheWritersItsFlagsName) {
   EXPECT_EQ(json.size(), count_flagged(step_catalogue().statistics, kJsonWriter) + 1);
 }
 
+bool holds_type(const StatValue& value, StatType type) {
+  switch (type) {
+    case StatType::kReal:
+      return std::holds_alternative<double>(value);
+    case StatType::kCount:
+      return std::holds_alternative<std::uint64_t>(value);
+    case StatType::kText:
+      return std::holds_alternative<std::string>(value);
+  }
+  return false;
+}
+
+TEST(StatisticsCatalogue, EachStatistic_ReadsTheValueTypeItDeclares) {
+  const StepMetrics m = hand_metrics();
+  for (const Statistic<StepMetrics>& s : step_catalogue().statistics) {
+    EXPECT_TRUE(holds_type(s.read(m), s.type)) << s.key;
+  }
+  const HwConfig hw = testing::chip_with_energy();
+  const LlmRunResult r = hand_llm_run();
+  for (const Statistic<RunSource>& s : run_catalogue()) {
+    EXPECT_TRUE(holds_type(s.read(RunSource{r, hw}), s.type)) << s.key;
+  }
+}
+
 TEST(StatisticsCatalogue, UnitRows_AreMemoryThenTheQueuesOfTheUnitTableThenDispatch) {
   std::vector<std::string> expected = {"memory"};
   for (const UnitInfo& info : unit_table()) expected.emplace_back(info.name);
