@@ -107,20 +107,25 @@ std::uint64_t stored_bytes(const LinearLayer& layer, const WeightFormat& format,
 nlohmann::json breakdown_json(const std::vector<KindBreakdown>& kinds) {
   nlohmann::json j = nlohmann::json::object();
   for (const KindBreakdown& k : kinds) {
-    j[k.kind] = {{"memory_s", k.memory_s},
-                 {"vxm_s", k.vxm_s},
-                 {"mxm_s", k.mxm_s},
-                 {"instructions", k.instructions}};
+    check_finite_statistics(breakdown_catalogue(), k);
+    nlohmann::json& of_kind = j[k.kind] = nlohmann::json::object();
+    write_statistics_json(breakdown_catalogue(), k, of_kind);
   }
   return j;
 }
 
 Table breakdown_table(const std::vector<KindBreakdown>& kinds, const std::string& title) {
-  Table t(title, {"layer kind", "memory (ms)", "vxm (ms)", "mxm (ms)", "instructions"});
+  std::vector<std::string> columns = {"layer kind"};
+  for (const Statistic<KindBreakdown>& s : breakdown_catalogue()) {
+    if (s.writers & kTableWriter) columns.push_back(s.label);
+  }
+  Table t(title, columns);
   for (const KindBreakdown& k : kinds) {
-    t.add_row({k.kind, Cell::number(k.memory_s * 1e3, 3), Cell::number(k.vxm_s * 1e3, 3),
-               Cell::number(k.mxm_s * 1e3, 3),
-               Cell::integer(static_cast<std::int64_t>(k.instructions))});
+    std::vector<Cell> row = {k.kind};
+    for (const Statistic<KindBreakdown>& s : breakdown_catalogue()) {
+      if (s.writers & kTableWriter) row.push_back(stat_cell(s.read(k), s.shown));
+    }
+    t.add_row(std::move(row));
   }
   return t;
 }

@@ -293,7 +293,65 @@ RunCatalogue make_run_catalogue() {
   };
 }
 
+BreakdownCatalogue make_breakdown_catalogue() {
+  using K = KindBreakdown;
+  const TableScale milliseconds{1e3, 3, ""};
+  // key, label (the table column), unit, type, table scaling, writers, sweep column, description,
+  // read; label_of and compare spelled out (GCC 12 stops on their defaults in this instantiation)
+  return {
+      {"memory_s",
+       "memory (ms)",
+       "s",
+       StatType::kReal,
+       milliseconds,
+       kJsonTable,
+       0,
+       "channel time of the kind's transfers",
+       [](const K& k) -> StatValue { return k.memory_s; },
+       nullptr,
+       {}},
+      {"vxm_s",
+       "vxm (ms)",
+       "s",
+       StatType::kReal,
+       milliseconds,
+       kJsonTable,
+       0,
+       "VXM busy time of the kind's instructions",
+       [](const K& k) -> StatValue { return k.vxm_s; },
+       nullptr,
+       {}},
+      {"mxm_s",
+       "mxm (ms)",
+       "s",
+       StatType::kReal,
+       milliseconds,
+       kJsonTable,
+       0,
+       "MXM busy time of the kind's instructions",
+       [](const K& k) -> StatValue { return k.mxm_s; },
+       nullptr,
+       {}},
+      {"instructions",
+       "instructions",
+       "",
+       StatType::kCount,
+       kNoTable,
+       kJsonTable,
+       0,
+       "instructions of the kind (dispatch instructions not counted)",
+       [](const K& k) { return count(k.instructions); },
+       nullptr,
+       {}},
+  };
+}
+
 }  // namespace
+
+const BreakdownCatalogue& breakdown_catalogue() {
+  static const BreakdownCatalogue catalogue = make_breakdown_catalogue();
+  return catalogue;
+}
 
 const StepCatalogue& step_catalogue() {
   static const StepCatalogue catalogue = make_step_catalogue();

@@ -17,6 +17,7 @@ namespace lpusim {
 
 struct ChipRunResult;
 struct HwConfig;
+struct KindBreakdown;
 struct LlmRunResult;
 struct StepMetrics;
 struct UnitMetrics;
@@ -107,6 +108,11 @@ struct RunSource {
 // The statistics of `lpusim run` beyond its decode step's: the workload, latencies, model size.
 using RunCatalogue = std::vector<Statistic<RunSource>>;
 const RunCatalogue& run_catalogue();
+
+// The per-layer-kind statistics of a phase (`breakdown.<kind>.<key>` in JSON, a column of the
+// "by layer kind" tables, labelled by the statistic's label).
+using BreakdownCatalogue = std::vector<Statistic<KindBreakdown>>;
+const BreakdownCatalogue& breakdown_catalogue();
 
 // The number a value holds, for finite checks and tables (0 for absent or text).
 double stat_number(const StatValue& value);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/llm/llm_run.h"
 #include "sim/llm/statistics.h"
 #include "sim/llm/step_metrics.h"
 
@@ -67,9 +68,9 @@ std::map<std::string, DocRow> documented_keys() {
 std::string doc_unit(const std::string& unit) { return unit.empty() ? "-" : unit; }
 
 // Keys the table describes that are not statistics: the hardware name the commands add, and
-// the nested objects (breakdown, prefill, config).
+// the nested objects prefill (the step statistics again) and config.
 bool is_nested_or_added(const std::string& key) {
-  for (const char* prefix : {"breakdown.", "prefill.", "config."}) {
+  for (const char* prefix : {"prefill.", "config."}) {
     if (key.rfind(prefix, 0) == 0) return true;
   }
   return key == "hw";
@@ -97,6 +98,9 @@ TEST(ReportContractDocs, EveryDeclaredJsonStatistic_IsDocumentedWithItsUnit) {
   for (const UnitStatistic& s : step_catalogue().unit_statistics) {
     expect_documented("units.<unit>." + s.key, s.unit);
   }
+  for (const Statistic<KindBreakdown>& s : breakdown_catalogue()) {
+    if (s.writers & kJsonWriter) expect_documented("breakdown.<kind>." + s.key, s.unit);
+  }
 }
 
 TEST(ReportContractDocs, EveryUnitRow_IsNamedInThePerUnitRows) {
@@ -113,6 +117,9 @@ TEST(ReportContractDocs, EveryDocumentedKey_IsDeclared) {
   for (const Statistic<StepMetrics>& s : step_catalogue().statistics) declared[s.key] = true;
   for (const UnitStatistic& s : step_catalogue().unit_statistics) {
     declared["units.<unit>." + s.key] = true;
+  }
+  for (const Statistic<KindBreakdown>& s : breakdown_catalogue()) {
+    declared["breakdown.<kind>." + s.key] = true;
   }
   for (const auto& [key, row] : documented_keys()) {
     EXPECT_TRUE(declared.count(key) || is_nested_or_added(key))

@@ -45,6 +45,7 @@ LlmRunResult hand_llm_run() {
   r.size = {1'000'000, 4'000'000};
   r.decode.metrics = hand_metrics();
   r.decode.kv_write_bytes = 512;
+  r.decode.breakdown = {{"attention", 2e-6, 3e-7, 4e-7, 120}, {"mlp", 5e-6, 6e-7, 7e-7, 90}};
   r.prefill = PhaseResult{};
   r.prefill->metrics = hand_metrics();
   return r;
@@ -197,6 +198,27 @@ TEST(StatisticsCatalogue, EachRunStatistic_IsInExactlyTheWritersItsFlagsName) {
   for (const Statistic<RunSource>& s : run_catalogue())
     run_rows += (s.writers & kTableWriter) ? 1 : 0;
   EXPECT_EQ(head.rows().size(), run_rows + headline);
+}
+
+TEST(StatisticsCatalogue, EachBreakdownStatistic_IsAKeyOfEachKindAndAColumnOfTheKindTable) {
+  const HwConfig hw = testing::chip_with_energy();
+  const LlmRunResult r = hand_llm_run();
+  const nlohmann::json json = llm_run_json(r, hw);
+  const std::vector<Table> tables = llm_run_tables(r, hw);
+  const Table& by_kind = tables.at(3);
+  ASSERT_EQ(by_kind.title(), "decode step by layer kind");
+  std::vector<std::string> columns = {"layer kind"};
+  for (const Statistic<KindBreakdown>& s : breakdown_catalogue()) {
+    if (s.writers & kTableWriter) columns.push_back(s.label);
+    for (const KindBreakdown& k : r.decode.breakdown) {
+      EXPECT_EQ(json.at("breakdown").at(k.kind).contains(s.key), (s.writers & kJsonWriter) != 0)
+          << k.kind << " " << s.key;
+    }
+  }
+  EXPECT_EQ(by_kind.columns(), columns);
+  ASSERT_EQ(by_kind.rows().size(), 2u);
+  EXPECT_EQ(by_kind.rows()[1].at(1).text(), "0.005");  // mlp memory_s in ms
+  EXPECT_EQ(by_kind.rows()[1].at(4).text(), "90");
 }
 
 TEST(StatisticsCatalogue, EverySweepColumn_IsAKeyOfTheRunJsonReport) {
