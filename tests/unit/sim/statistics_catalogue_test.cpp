@@ -221,6 +221,16 @@ TEST(StatisticsCatalogue, EachBreakdownStatistic_IsAKeyOfEachKindAndAColumnOfThe
   EXPECT_EQ(by_kind.rows()[1].at(4).text(), "90");
 }
 
+// A sweep resumes or merges a results file only if its header is the same: the metric columns
+// keep the names and order of files written before (a tiny-sweep results file kept as a corpus).
+TEST(StatisticsCatalogue, SweepColumns_AreThoseOfResultsFilesWrittenBefore) {
+  const ResultsTable earlier = read_results(std::string(LPUSIM_SOURCE_DIR) +
+                                            "/tests/fuzz/corpus/results_csv/tiny-sweep.csv");
+  const auto first = earlier.header.begin() + static_cast<long>(earlier.column("exit_code")) + 1;
+  const auto last = earlier.header.begin() + static_cast<long>(earlier.column("error"));
+  EXPECT_EQ(sweep_metric_columns(), std::vector<std::string>(first, last));
+}
+
 TEST(StatisticsCatalogue, EverySweepColumn_IsAKeyOfTheRunJsonReport) {
   const nlohmann::json json = llm_run_json(hand_llm_run(), testing::round_number_chip());
   for (std::string column : sweep_metric_columns()) {
