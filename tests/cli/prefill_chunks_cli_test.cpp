@@ -70,7 +70,7 @@ TEST(PrefillChunksCli, TextReportHasTheChunkLine) {
                                            "--context", "64", "--set", "sram.capacity=12MiB"},
                                           dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("prefill chunks (tokens per sequence each)        4  of 16 tokens"));
+  EXPECT_THAT(r.out, HasSubstr("prefill chunks (of 16 tokens per sequence)        4  chunks"));
 }
 
 TEST(PrefillChunksCli, EachChunkIsTracedAsItsOwnRun) {
