@@ -70,10 +70,11 @@ ProgramTraffic program_traffic(const Program& program,
 Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw);
 
 // Whether the step's program fits in the chip's SRAM, decided by the check build_workload makes
-// (GEMM tiling, then the total of the buffers) on a program with only the first layer and the
-// LM head emitted: every layer declares the same buffers, so the SRAM total is that of the whole
-// program at a fraction of the build time. Throws what build_workload throws for a bad spec or
-// resident weights that do not fit; an SRAM shortfall of the buffers is `reason` instead.
+// (GEMM tiling, then the total of the buffers) on a program with only the first layer (and the
+// LM head, if the step has one) emitted: every layer declares the same buffers, so the SRAM total
+// is that of the whole program at a fraction of the build time. Throws what build_workload throws
+// for a bad spec or resident weights that do not fit; an SRAM shortfall of the buffers is `reason`
+// instead.
 struct SramFit {
   bool fits = false;
   std::uint64_t sram_bytes = 0;  // the program's buffers when it fits

@@ -64,6 +64,16 @@ TEST(ChunkedPrefill, SmallSramSplitsThePromptAndNeverBeatsTheSummedFloors) {
   for (const UnitMetrics& u : m.units) EXPECT_LE(u.utilization, 1.0) << u.name;
 }
 
+TEST(ChunkedPrefill, ResidentWeightsLeaveLessSramAndStillChunkAboveTheFloors) {
+  HwConfig hw = chip_with_sram(1212 << 10);
+  hw.weights = WeightPlacement::kResident;
+  const LlmRunResult r = run_llm(tiny_spec(), hw, true);
+  EXPECT_GT(r.prefill->chunks, 1u);
+  const StepMetrics& m = r.prefill->metrics;
+  EXPECT_GE(m.seconds, m.bandwidth_floor_s);
+  EXPECT_GE(m.seconds, m.mac_floor_s);
+}
+
 TEST(ChunkedPrefill, ChunkTimesAddUpToTheFirstTokenLatency) {
   const HwConfig hw = chip_with_sram(kThreeChunksSram);
   const LlmRunResult r = run_llm(tiny_spec(), hw, true);
