@@ -61,18 +61,23 @@ std::uint64_t choose_chunk_tokens(const WorkloadSpec& prefill, const HwConfig& h
   if (prompt == 0) throw InputError("prompt: expected at least 1 token to prefill");
   std::string reason;
   if (chunks_fit(prefill, hw, prompt, reason)) return prompt;
-  if (!chunks_fit(prefill, hw, 1, reason)) {
-    throw SimulationError(fmt::format(
-        "the prefill of model {} (batch {}, prompt {}) does not fit in SRAM even one prompt token "
-        "per sequence at a time: {}",
-        prefill.model.name, prefill.batch, prompt, reason));
+  // The fewest chunks n, the prompt spread evenly over them: every chunk streams all the weights,
+  // so a short tail chunk (47 + 1 tokens) costs nearly as much as a full one while the full one
+  // does more compute than an even split (24 + 24) would. n doubles until it fits, then a binary
+  // search between the last misfit and that; checking n chunks costs n probes, so the search
+  // never checks many more chunks than it returns. The result is always a count checked to fit.
+  std::uint64_t misfits = 1;  // the most chunks known not to fit
+  std::uint64_t fits = 0;     // the fewest chunks known to fit, 0 until one does
+  while (fits == 0) {
+    if (misfits == prompt) {
+      throw SimulationError(fmt::format(
+          "the prefill of model {} (batch {}, prompt {}) does not fit in SRAM even one prompt "
+          "token per sequence at a time: {}",
+          prefill.model.name, prefill.batch, prompt, reason));
+    }
+    const std::uint64_t n = std::min(2 * misfits, prompt);
+    (chunks_fit(prefill, hw, even_chunk(prompt, n), reason) ? fits : misfits) = n;
   }
-  // Binary search for the fewest chunks, the prompt spread evenly over them: every chunk streams
-  // all the weights, so a short tail chunk (47 + 1 tokens) costs nearly as much as a full one
-  // while the full one does more compute than an even split (24 + 24) would. The result is always
-  // a count that was checked to fit.
-  std::uint64_t misfits = 1;    // the most chunks known not to fit
-  std::uint64_t fits = prompt;  // the fewest chunks known to fit (one token each)
   while (fits - misfits > 1) {
     const std::uint64_t mid = misfits + (fits - misfits) / 2;
     (chunks_fit(prefill, hw, even_chunk(prompt, mid), reason) ? fits : misfits) = mid;

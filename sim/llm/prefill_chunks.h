@@ -28,9 +28,9 @@ WorkloadSpec chunk_spec(const WorkloadSpec& prefill, const PrefillChunk& chunk, 
 
 // The number of tokens per sequence C of each chunk: the whole prompt when its program fits in
 // SRAM; else the prompt spread evenly (C = ceil(prompt / n)) over the fewest chunks n whose
-// programs all fit, n found by binary search with every chunk checked by workload_sram_fit.
-// Throws SimulationError when even C = 1 does not fit, with the SRAM error of a one-token chunk
-// (the bytes it needs and the bytes the SRAM holds).
+// programs all fit, n found by doubling then binary search with every chunk checked by
+// workload_sram_fit. Throws SimulationError when even C = 1 does not fit, with the SRAM error of
+// a one-token chunk (the bytes it needs and the bytes the SRAM holds).
 std::uint64_t choose_chunk_tokens(const WorkloadSpec& prefill, const HwConfig& hw);
 
 // The chunks' runs as one run of the programs back to back, the chip drained between them:
