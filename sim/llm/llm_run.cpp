@@ -3,11 +3,10 @@
 #include <array>
 #include <map>
 
-#include "models/chip.h"
+#include "models/chip_events.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
-#include "traces/observer_list.h"
-#include "traces/run_tracer.h"
+#include "sim/engine/simulation.h"
 
 namespace lpusim {
 
@@ -21,9 +20,9 @@ bool is_dispatch(Opcode op) {
 }
 
 // Adds each instruction's busy time to its tag's layer kind.
-class BreakdownObserver : public ChipObserver {
+class BreakdownSink : public ChipEventSink {
  public:
-  explicit BreakdownObserver(const Program& program) {
+  explicit BreakdownSink(const Program& program) {
     for (const std::string& tag : program.tags) {
       const std::string kind(layer_kind_of_tag(tag));
       auto it = index_.find(kind);
@@ -35,17 +34,17 @@ class BreakdownObserver : public ChipObserver {
     }
   }
 
-  void on_instruction(Unit unit, std::uint32_t, const Instruction& inst, Femtoseconds start_fs,
-                      Femtoseconds end_fs) override {
+  void on_instruction(const InstructionEvent& e) override {
+    const Instruction& inst = *e.inst;
     if (is_dispatch(inst.opcode)) return;
     KindBreakdown& k = kinds_[kind_of_tag_.at(inst.tag)];
+    if (inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore) {
+      k.memory_s += fs_to_seconds(e.transfer.last_byte - e.transfer.start);
+    }
     ++k.instructions;
-    const double seconds = fs_to_seconds(end_fs - start_fs);
-    if (unit == Unit::kVxm) k.vxm_s += seconds;
-    if (unit == Unit::kMxm) k.mxm_s += seconds;
-  }
-  void on_transfer(const Instruction& inst, const TransferTiming& t) override {
-    kinds_[kind_of_tag_.at(inst.tag)].memory_s += fs_to_seconds(t.last_byte - t.start);
+    const double seconds = fs_to_seconds(e.end_fs - e.issue_fs);
+    if (e.unit == Unit::kVxm) k.vxm_s += seconds;
+    if (e.unit == Unit::kMxm) k.mxm_s += seconds;
   }
 
   std::vector<KindBreakdown> result() const {
@@ -75,15 +74,13 @@ std::string phase_label(const WorkloadSpec& spec) {
   return label;
 }
 
-PhaseResult simulate_phase(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
+PhaseResult simulate_phase(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw) {
   const Workload w = build_workload(spec, hw);
-  BreakdownObserver breakdown(w.program);
-  ObserverList observers({&breakdown});
-  if (tracer) observers.add(tracer->begin_run(w.program, hw, phase_label(spec)));
-  ChipRunOptions options;
-  options.observer = observers.get();
-  const ChipRunResult run = run_on_chip(w.program, hw, options);
-  if (tracer) tracer->end_run(run);
+  BreakdownSink breakdown(w.program);
+  SimRunOptions options;
+  options.label = phase_label(spec);
+  options.sinks = {&breakdown};
+  const ChipRunResult run = simulation.run(w.program, hw, options);
   StepWork work;
   work.weight_bytes = w.weight_bytes;
   work.kv_bytes = w.kv_bytes;
@@ -149,19 +146,19 @@ double LlmRunResult::weight_transfer_s(const HwConfig& hw) const {
   return static_cast<double>(decode.metrics.work.weight_bytes) / hw.memory.bandwidth.value;
 }
 
-LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
-                     ChipRunTracer* tracer) {
+LlmRunResult run_llm(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
+                     bool with_prefill) {
   LlmRunResult r;
   r.spec = spec;
   r.size = model_size(spec.model, spec.format, spec.group_size);
   if (hw.weights == WeightPlacement::kResident) r.resident_bytes = resident_weight_bytes(spec);
   WorkloadSpec decode = spec;
   decode.phase = Phase::kDecode;
-  r.decode = simulate_phase(decode, hw, tracer);
+  r.decode = simulate_phase(simulation, decode, hw);
   if (with_prefill) {
     WorkloadSpec prefill = spec;
     prefill.phase = Phase::kPrefill;
-    r.prefill = simulate_phase(prefill, hw, tracer);
+    r.prefill = simulate_phase(simulation, prefill, hw);
   }
   return r;
 }

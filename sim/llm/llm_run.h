@@ -16,7 +16,7 @@
 
 namespace lpusim {
 
-class ChipRunTracer;
+class Simulation;
 
 // Busy time per unit of the instructions of one layer kind ("attention", "mlp", ...).
 struct KindBreakdown {
@@ -57,9 +57,10 @@ struct LlmRunResult {
 };
 
 // Simulates the decode step of `spec` (its phase is ignored) and, when with_prefill, the prefill
-// of spec.prompt tokens. A `tracer` records each of those runs ("decode step", "prefill").
-LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
-                     ChipRunTracer* tracer = nullptr);
+// of spec.prompt tokens, on `simulation` (whose attached sinks see each run, labelled "...decode
+// step..." and "...prefill...").
+LlmRunResult run_llm(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
+                     bool with_prefill);
 
 // Every key of the report contract (docs/WORKLOAD.md, "Report contract"), the effective config and
 // the breakdown.

@@ -1,0 +1,137 @@
+#include "models/queue_unit.h"
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+#include <string>
+
+namespace lpusim {
+
+QueueUnit::QueueUnit(const sc_core::sc_module_name& name, Unit unit)
+    : sc_module(name), unit_(unit) {
+  SC_THREAD(main);
+}
+
+void QueueUnit::start(const RunContext& ctx) {
+  ctx_ = &ctx;
+  done_ = false;
+  blocked_at_ = 0;
+  start_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void QueueUnit::main() {
+  for (;;) {
+    sc_core::wait(start_event_);
+    run_queue();
+  }
+}
+
+void QueueUnit::run_queue() {
+  const std::vector<Instruction>& queue = ctx_->program->queue(unit_);
+  local_ = ctx_->start_fs;
+  completed_ = local_;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    blocked_at_ = i;
+    const Instruction& inst = queue[i];
+    if (inst.opcode == Opcode::kHalt) break;
+    if (!execute(static_cast<std::uint32_t>(i), inst)) return;  // aborted
+  }
+  done_ = true;
+}
+
+// Executes one instruction at local_; false when the run was aborted.
+bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
+  const Femtoseconds start = ctx_->start_fs;  // events carry times from the run's start
+  InstructionEvent event;
+  event.chip = ctx_->chip;
+  event.unit = unit_;
+  event.index = index;
+  event.inst = &inst;
+  const Femtoseconds begin = local_;
+  Femtoseconds busy_from = begin;
+  std::optional<Femtoseconds> complete;  // when later than the queue's own end
+  switch (inst.opcode) {
+    case Opcode::kNotify: {
+      local_ = add_saturated(local_, ctx_->issue_fs);
+      if (overflowed(index, inst)) return false;
+      const Femtoseconds land = std::max(local_, completed_);
+      dispatch->post(inst.sem, land);
+      event.lands_fs = land - start;
+      break;
+    }
+    case Opcode::kWait: {
+      const std::optional<Femtoseconds> resume = dispatch->take(inst.sem, local_);
+      if (!resume) return false;
+      busy_from = *resume - ctx_->clock.period_fs();  // taken then
+      event.waited_fs = busy_from - local_;
+      local_ = *resume;
+      break;
+    }
+    case Opcode::kNop:
+      local_ = add_saturated(local_, ctx_->clock.cycles_to_fs(inst.n0));
+      break;
+    case Opcode::kLoad:
+    case Opcode::kStore:
+      busy_from = transfer(inst, event);
+      complete = std::max(local_, event.transfer.complete);
+      break;
+    case Opcode::kMatmul:
+      complete = compute(ctx_->mxm->of(inst), event);
+      break;
+    default:
+      complete = compute(ctx_->vxm->of(inst), event);
+      break;
+  }
+  if (overflowed(index, inst)) return false;
+  if (ctx_->functional) ctx_->functional->execute(inst);
+  if (ctx_->sinks) {
+    event.issue_fs = begin - start;
+    event.start_fs = busy_from - start;
+    event.end_fs = local_ - start;
+    event.complete_fs = complete.value_or(local_) - start;
+    if (inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore) {
+      event.transfer =
+          TransferTiming{event.transfer.start - start, event.transfer.last_byte - start,
+                         event.transfer.complete - start};
+    }
+    ctx_->sinks->instruction(event);
+  }
+  return true;
+}
+
+// Issues a LOAD/STORE at the channel's next free slot (returned); the queue is busy for one
+// dispatch slot from there, the transfer (absolute times in `event`) runs on asynchronously.
+Femtoseconds QueueUnit::transfer(const Instruction& inst, InstructionEvent& event) {
+  const Femtoseconds slot = memory->issue_slot(local_);
+  event.transfer = memory->transfer(local_, inst.bytes, inst.n0);
+  local_ = add_saturated(slot, ctx_->issue_fs);
+  completed_ = std::max(completed_, event.transfer.complete);
+  return slot;
+}
+
+// Occupies the unit for the cost's occupancy; returns when its results complete.
+Femtoseconds QueueUnit::compute(const UnitCost& cost, InstructionEvent& event) {
+  local_ = add_saturated(local_, ctx_->clock.cycles_to_fs(cost.occupancy_cycles));
+  const Femtoseconds done = add_saturated(local_, ctx_->clock.cycles_to_fs(cost.latency_cycles));
+  completed_ = std::max(completed_, done);
+  event.cost = cost;
+  return done;
+}
+
+// True (and the run's overflow recorded) when this queue's time saturated at the largest
+// representable femtosecond count; times are checked before any SystemC wait or notify uses them.
+bool QueueUnit::overflowed(std::uint32_t index, const Instruction& inst) {
+  if (local_ != kMaxFemtoseconds && completed_ != kMaxFemtoseconds) return false;
+  if (!ctx_->time_overflow) {
+    std::ostringstream what;
+    what << "queue " << unit_name(unit_) << " instruction " << index << " ("
+         << mnemonic(inst.opcode) << ") would end later; this chip run started at "
+         << fs_to_seconds(ctx_->start_fs)
+         << " s of simulated time. The hardware is too slow for this workload (memory "
+            "bandwidth, clock or latency) or the workload too large";
+    ctx_->time_overflow = time_overflow_message(what.str());
+  }
+  return true;
+}
+
+}  // namespace lpusim
