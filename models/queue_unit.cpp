@@ -26,44 +26,27 @@ void QueueUnit::main() {
   }
 }
 
-void QueueUnit::run_queue() {
-  const std::vector<Instruction>& queue = ctx_->program->queue(unit_);
-  local_ = ctx_->start_fs;
-  completed_ = local_;
-  for (std::size_t i = 0; i < queue.size(); ++i) {
-    blocked_at_ = i;
-    const Instruction& inst = queue[i];
-    if (inst.opcode == Opcode::kHalt) break;
-    if (!execute(static_cast<std::uint32_t>(i), inst)) return;  // aborted
-  }
-  done_ = true;
-}
-
 // Executes one instruction at local_; false when the run was aborted.
-bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
-  const Femtoseconds start = ctx_->start_fs;  // events carry times from the run's start
-  InstructionEvent event;
-  event.chip = ctx_->chip;
-  event.unit = unit_;
-  event.index = index;
-  event.inst = &inst;
+inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
   const Femtoseconds begin = local_;
-  Femtoseconds busy_from = begin;
-  std::optional<Femtoseconds> complete;  // when later than the queue's own end
+  Femtoseconds busy_from = begin;  // it occupies its unit from here
+  Femtoseconds complete = 0;       // its results are usable (when later than its end)
+  Femtoseconds waited = 0;
+  Femtoseconds lands = 0;
+  TransferTiming transfer;
+  UnitCost cost;
   switch (inst.opcode) {
-    case Opcode::kNotify: {
+    case Opcode::kNotify:
       local_ = add_saturated(local_, ctx_->issue_fs);
       if (overflowed(index, inst)) return false;
-      const Femtoseconds land = std::max(local_, completed_);
-      dispatch->post(inst.sem, land);
-      event.lands_fs = land - start;
+      lands = std::max(local_, completed_);
+      dispatch->post(inst.sem, lands);
       break;
-    }
     case Opcode::kWait: {
       const std::optional<Femtoseconds> resume = dispatch->take(inst.sem, local_);
       if (!resume) return false;
       busy_from = *resume - ctx_->clock.period_fs();  // taken then
-      event.waited_fs = busy_from - local_;
+      waited = busy_from - local_;
       local_ = *resume;
       break;
     }
@@ -72,50 +55,52 @@ bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
       break;
     case Opcode::kLoad:
     case Opcode::kStore:
-      busy_from = transfer(inst, event);
-      complete = std::max(local_, event.transfer.complete);
+      // Issued at the channel's next free slot; the queue is busy for one dispatch slot from
+      // there while the transfer runs on asynchronously.
+      busy_from = memory->issue_slot(local_);
+      transfer = memory->transfer(local_, inst.bytes, inst.n0);
+      local_ = add_saturated(busy_from, ctx_->issue_fs);
+      complete = transfer.complete;
       break;
     case Opcode::kMatmul:
-      complete = compute(ctx_->mxm->of(inst), event);
+      cost = ctx_->mxm->of(inst);
+      complete = occupy(cost);
       break;
     default:
-      complete = compute(ctx_->vxm->of(inst), event);
+      cost = ctx_->vxm->of(inst);
+      complete = occupy(cost);
       break;
   }
+  completed_ = std::max(completed_, complete);
   if (overflowed(index, inst)) return false;
   if (ctx_->functional) ctx_->functional->execute(inst);
   if (ctx_->sinks) {
+    const Femtoseconds start = ctx_->start_fs;  // events carry times from the run's start
+    InstructionEvent event;
+    event.chip = ctx_->chip;
+    event.unit = unit_;
+    event.index = index;
+    event.inst = &inst;
     event.issue_fs = begin - start;
     event.start_fs = busy_from - start;
     event.end_fs = local_ - start;
-    event.complete_fs = complete.value_or(local_) - start;
+    event.complete_fs = std::max(complete, local_) - start;
     if (inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore) {
-      event.transfer =
-          TransferTiming{event.transfer.start - start, event.transfer.last_byte - start,
-                         event.transfer.complete - start};
+      event.transfer = TransferTiming{transfer.start - start, transfer.last_byte - start,
+                                      transfer.complete - start};
     }
+    event.waited_fs = waited;
+    event.lands_fs = lands != 0 ? lands - start : 0;
+    event.cost = cost;
     ctx_->sinks->instruction(event);
   }
   return true;
 }
 
-// Issues a LOAD/STORE at the channel's next free slot (returned); the queue is busy for one
-// dispatch slot from there, the transfer (absolute times in `event`) runs on asynchronously.
-Femtoseconds QueueUnit::transfer(const Instruction& inst, InstructionEvent& event) {
-  const Femtoseconds slot = memory->issue_slot(local_);
-  event.transfer = memory->transfer(local_, inst.bytes, inst.n0);
-  local_ = add_saturated(slot, ctx_->issue_fs);
-  completed_ = std::max(completed_, event.transfer.complete);
-  return slot;
-}
-
 // Occupies the unit for the cost's occupancy; returns when its results complete.
-Femtoseconds QueueUnit::compute(const UnitCost& cost, InstructionEvent& event) {
+Femtoseconds QueueUnit::occupy(const UnitCost& cost) {
   local_ = add_saturated(local_, ctx_->clock.cycles_to_fs(cost.occupancy_cycles));
-  const Femtoseconds done = add_saturated(local_, ctx_->clock.cycles_to_fs(cost.latency_cycles));
-  completed_ = std::max(completed_, done);
-  event.cost = cost;
-  return done;
+  return add_saturated(local_, ctx_->clock.cycles_to_fs(cost.latency_cycles));
 }
 
 // True (and the run's overflow recorded) when this queue's time saturated at the largest
@@ -132,6 +117,19 @@ bool QueueUnit::overflowed(std::uint32_t index, const Instruction& inst) {
     ctx_->time_overflow = time_overflow_message(what.str());
   }
   return true;
+}
+
+void QueueUnit::run_queue() {
+  const std::vector<Instruction>& queue = ctx_->program->queue(unit_);
+  local_ = ctx_->start_fs;
+  completed_ = local_;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    blocked_at_ = i;
+    const Instruction& inst = queue[i];
+    if (inst.opcode == Opcode::kHalt) break;
+    if (!execute(static_cast<std::uint32_t>(i), inst)) return;  // aborted
+  }
+  done_ = true;
 }
 
 }  // namespace lpusim

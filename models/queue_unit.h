@@ -35,8 +35,7 @@ class QueueUnit : public sc_core::sc_module {
   void main();
   void run_queue();
   bool execute(std::uint32_t index, const Instruction& inst);
-  Femtoseconds transfer(const Instruction& inst, InstructionEvent& event);
-  Femtoseconds compute(const UnitCost& cost, InstructionEvent& event);
+  Femtoseconds occupy(const UnitCost& cost);
   bool overflowed(std::uint32_t index, const Instruction& inst);
 
   Unit unit_;

@@ -7,7 +7,7 @@
 namespace lpusim::testing {
 
 inline Simulation& test_simulation() {
-  static Simulation simulation;
+  static Simulation simulation(SimulationOptions{2});  // two chips: chip 1 is tested too
   return simulation;
 }
 
