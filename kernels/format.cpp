@@ -9,15 +9,14 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
+#include "kernels/int_math.h"
 #include "kernels/pack_fast.h"
 
 namespace lpusim {
 namespace {
 
-constexpr int kBitsPerByte = 8;
-constexpr int kMetadataBitsPerGroup = 32;  // fp16 scale + fp16 offset
-constexpr int kFp16Bytes = 2;
 constexpr std::string_view kPatternPrefix = "pattern:";
 
 WeightFormat make_format(std::string name, std::vector<int> slot_bits, bool pad = false) {
@@ -25,6 +24,7 @@ WeightFormat make_format(std::string name, std::vector<int> slot_bits, bool pad 
   f.name = std::move(name);
   f.slot_bits = std::move(slot_bits);
   f.pad_pattern_to_byte = pad;
+  if (!f.slot_bits.empty()) f.metadata = scale_offset_metadata();
   return f;
 }
 
@@ -96,6 +96,12 @@ WeightFormat parse_pattern(std::string_view name) {
 
 }  // namespace
 
+const std::vector<MetadataField>& scale_offset_metadata() {
+  static const std::vector<MetadataField> fields = {{"scales", ElemType::kF16},
+                                                    {"offsets", ElemType::kF16}};
+  return fields;
+}
+
 int WeightFormat::max_bits() const {
   if (is_float()) return 16;
   return *std::max_element(slot_bits.begin(), slot_bits.end());
@@ -115,7 +121,7 @@ int WeightFormat::pattern_bits() const {
 int WeightFormat::pattern_storage_bits() const {
   const int bits = pattern_bits();
   if (!pad_pattern_to_byte) return bits;
-  return (bits + kBitsPerByte - 1) / kBitsPerByte * kBitsPerByte;
+  return static_cast<int>(round_up(static_cast<std::uint64_t>(bits), kBitsPerByte));
 }
 
 int WeightFormat::slot_shift(int slot) const {
@@ -127,7 +133,29 @@ std::size_t WeightFormat::row_bytes(std::size_t k) const {
   require_pattern_multiple(*this, k, "row_bytes");
   const std::size_t patterns = k / static_cast<std::size_t>(pattern_length());
   const std::size_t bits = patterns * static_cast<std::size_t>(pattern_storage_bits());
-  return (bits + kBitsPerByte - 1) / kBitsPerByte;
+  return ceil_div(bits, kBitsPerByte);
+}
+
+std::size_t WeightFormat::metadata_bytes_per_group() const {
+  std::size_t bytes = 0;
+  for (const MetadataField& field : metadata) bytes += field.bytes();
+  return bytes;
+}
+
+std::size_t WeightFormat::metadata_row_bytes(const MetadataField& field, std::size_t k,
+                                             int group_size) const {
+  return group_count(k, group_size) * field.bytes();
+}
+
+std::size_t WeightFormat::stored_row_bytes(std::size_t k, int group_size) const {
+  std::size_t bytes = row_bytes(k);
+  if (!metadata.empty()) bytes += group_count(k, group_size) * metadata_bytes_per_group();
+  return bytes;
+}
+
+std::uint64_t WeightFormat::stored_bytes(std::uint64_t rows, std::size_t cols,
+                                         int group_size) const {
+  return rows * stored_row_bytes(cols, group_size);
 }
 
 double WeightFormat::code_bits_per_weight() const {
@@ -137,8 +165,7 @@ double WeightFormat::code_bits_per_weight() const {
 double WeightFormat::effective_bits_per_weight(std::size_t k, int group_size) const {
   if (is_float()) return 16.0;
   if (k == 0) throw InputError("effective_bits_per_weight: k must be positive");
-  const double bits = static_cast<double>(row_bytes(k)) * kBitsPerByte +
-                      static_cast<double>(group_count(k, group_size)) * kMetadataBitsPerGroup;
+  const double bits = static_cast<double>(stored_row_bytes(k, group_size)) * kBitsPerByte;
   return bits / static_cast<double>(k);
 }
 
@@ -158,6 +185,19 @@ const std::vector<std::string>& builtin_format_names() {
     return out;
   }();
   return names;
+}
+
+const std::vector<std::string>& stored_tensor_suffixes() {
+  static const std::vector<std::string> suffixes = [] {
+    std::vector<std::string> out = {"qweight"};
+    for (const auto& f : builtin_formats()) {
+      for (const MetadataField& field : f.metadata) {
+        if (std::find(out.begin(), out.end(), field.name) == out.end()) out.push_back(field.name);
+      }
+    }
+    return out;
+  }();
+  return suffixes;
 }
 
 int parse_group_size(std::string_view text) {
@@ -181,8 +221,7 @@ std::size_t group_count(std::size_t k, int group_size) {
   }
   if (k == 0) return 0;
   if (group_size == kPerChannel) return 1;
-  const auto g = static_cast<std::size_t>(group_size);
-  return (k + g - 1) / g;
+  return ceil_div(k, static_cast<std::size_t>(group_size));
 }
 
 void check_codes(const WeightFormat& format, const std::int8_t* codes, std::size_t k) {

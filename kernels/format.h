@@ -1,5 +1,7 @@
 // Weight formats (docs/FORMATS.md, normative for this repo): a repeating pattern of signed slot
-// widths packed LSB-first, one fp16 scale and offset per group of G weights along k.
+// widths packed LSB-first, plus per-group metadata (today one fp16 scale and one fp16 offset per
+// group of G weights along k). The format is the one owner of what a matrix stores: its codes,
+// its metadata fields and the bytes both take (stored_bytes).
 #pragma once
 
 #include <cstddef>
@@ -7,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "kernels/isa.h"
 
 namespace lpusim {
 
@@ -17,12 +21,26 @@ inline constexpr int kDefaultGroupSize = 128;
 inline constexpr int kMaxSlotBits = 8;
 inline constexpr int kMaxPatternSlots = 16;
 
+// One metadata field a format stores per group of each row: its array is [rows][groups] of
+// `type`, in a file tensor / SRAM region named after the weight with suffix `name`.
+struct MetadataField {
+  std::string name;  // "scales", "offsets"
+  ElemType type = ElemType::kF16;
+
+  std::size_t bytes() const { return static_cast<std::size_t>(elem_bytes(type)); }
+  bool operator==(const MetadataField& o) const { return name == o.name && type == o.type; }
+};
+
+// The metadata of the integer formats: w_hat = offset + scale * c, both fp16.
+const std::vector<MetadataField>& scale_offset_metadata();
+
 // One weight format. Integer formats decode w_hat = offset + scale * c, c = v << (bmax - b).
 struct WeightFormat {
   std::string name;                  // canonical: "int8", "int4", "q3.5", "q3.5-b8", "q3", "q2.5",
                                      // "fp16", or "pattern:4,3"
   std::vector<int> slot_bits;        // the repeating pattern; empty for fp16
   bool pad_pattern_to_byte = false;  // q3.5-b8: each pattern code in its own byte(s)
+  std::vector<MetadataField> metadata;  // per group, in storage order; empty for fp16
 
   bool is_float() const { return slot_bits.empty(); }
   int max_bits() const;              // bmax: the widest slot
@@ -35,14 +53,27 @@ struct WeightFormat {
   std::size_t row_bytes(std::size_t k) const;
   // Code bits per weight, without metadata (3.5 for q3.5, 4 for q3.5-b8, 16 for fp16).
   double code_bits_per_weight() const;
-  // Stored bits per weight including 32 bits (fp16 scale + offset) per group; fp16: 16.
-  // group_size kPerChannel means one group of k.
+  // Bytes of all metadata fields of one group (4 for an fp16 scale + fp16 offset; 0 for fp16).
+  std::size_t metadata_bytes_per_group() const;
+  // Bytes of one metadata field of one row of k weights: group_count(k, group_size) * its size.
+  std::size_t metadata_row_bytes(const MetadataField& field, std::size_t k, int group_size) const;
+  // Bytes one row of k weights occupies in storage: codes + every metadata field.
+  std::size_t stored_row_bytes(std::size_t k, int group_size) const;
+  // Bytes a [rows, cols] matrix occupies in storage (file or memory): rows * stored_row_bytes.
+  // The one place the size of quantized weights is computed.
+  std::uint64_t stored_bytes(std::uint64_t rows, std::size_t cols, int group_size) const;
+  // Stored bits per weight including the metadata of each group (32 bits for an fp16 scale +
+  // offset); fp16: 16. group_size kPerChannel means one group of k.
   double effective_bits_per_weight(std::size_t k, int group_size) const;
 };
 
 // Parses a format name or "pattern:W1,W2,..." (widths 1-8). Throws InputError naming the
 // accepted names.
 WeightFormat parse_format(std::string_view name);
+
+// Suffixes of the tensors (files) and regions (programs) a weight NAME is stored in: "qweight"
+// for the codes, then every metadata field name any built-in format stores ("scales", "offsets").
+const std::vector<std::string>& stored_tensor_suffixes();
 
 // The names parse_format accepts besides "pattern:...", in the order of docs/FORMATS.md's table.
 const std::vector<std::string>& builtin_format_names();

@@ -12,22 +12,20 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
+#include "kernels/int_math.h"
 #include "kernels/unpack_kernel.h"
 
 namespace lpusim {
 namespace {
 
-constexpr std::int64_t kF32Bytes = 4;
-constexpr std::int64_t kF16Bytes = 2;
 constexpr std::uint64_t kPrologueScratchBytes = 1u << 20;  // f32 rows of X per prologue block
 constexpr int kSlots = 2;                                  // double buffering
 // Strips wider than one column tile may grow the program's SRAM to this share of the capacity;
 // the rest stays for later kernels (one-tile strips may use all of it, as before).
 constexpr std::uint64_t kWideStripSramPercent = 90;
 constexpr std::uint64_t kPercent = 100;
-
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
 // ---------------------------------------------------------------------------------------------
 // Plans
@@ -48,6 +46,8 @@ struct OpPlan {
   std::uint64_t row_bytes = 0;  // packed bytes per weight row
   std::uint64_t quantum = 0;    // k chunks are multiples of this
   std::int64_t xq_bytes = 1;    // bytes per quantized activation (i8, or f16 for fp16)
+  // The format's metadata fields the epilogue decodes with (w_hat = offset + scale * c).
+  MetadataField scale, offset;
 
   bool integer() const { return !fp16; }
   std::uint64_t chunk_groups(std::uint64_t kc) const { return fp16 ? 1 : ceil_div(kc, group); }
@@ -109,7 +109,7 @@ constexpr std::array<const char*, kScratchCount> kScratchNames = {
 
 // Bytes each shared buffer needs for one GEMM (0: not used by it).
 struct SharedNeeds {
-  std::uint64_t packed = 0, meta = 0, codes = 0, part = 0;  // per ring slot
+  std::uint64_t packed = 0, scales = 0, offsets = 0, codes = 0, part = 0;  // per ring slot
   std::array<std::uint64_t, kScratchCount> scratch{};
 };
 
@@ -151,7 +151,8 @@ SharedNeeds shared_needs(const OpPlan& op, std::uint64_t r, std::uint64_t kc, st
   const bool streamed = !op.weights.resident;
   SharedNeeds s;
   s.packed = streamed ? r * op.packed_bytes(0, kc) : 0;
-  s.meta = op.integer() && streamed ? r * gc * kF16Bytes : 0;
+  s.scales = op.integer() && streamed ? r * gc * op.scale.bytes() : 0;
+  s.offsets = op.integer() && streamed ? r * gc * op.offset.bytes() : 0;
   s.codes = op.unpack ? r * kc : 0;
   s.part = mb * gc * r * kF32Bytes;
   const std::uint64_t x_rows =
@@ -181,8 +182,8 @@ std::uint64_t sram_with(const ProgramBuilder& b, const SharedNeeds& needs) {
   };
   for (int s = 0; s < kSlots; ++s) {
     grow(slot_name("gemm.packed", s), needs.packed);
-    grow(slot_name("gemm.scales", s), needs.meta);
-    grow(slot_name("gemm.offsets", s), needs.meta);
+    grow(slot_name("gemm.scales", s), needs.scales);
+    grow(slot_name("gemm.offsets", s), needs.offsets);
     grow(slot_name("gemm.codes", s), needs.codes);
     grow(slot_name("gemm.part", s), needs.part);
   }
@@ -282,6 +283,13 @@ void choose_tiling(const ProgramBuilder& b, OpPlan& op, const HwConfig& hw) {
       b.program().sram_bytes(), op.weights.resident ? ", resident weights" : "", capacity));
 }
 
+// Whether the format's metadata is a scale then an offset per group (any element types).
+bool decodes_with_scale_and_offset(const WeightFormat& format) {
+  const std::vector<MetadataField>& m = format.metadata;
+  const std::vector<MetadataField>& want = scale_offset_metadata();
+  return m.size() == want.size() && m[0].name == want[0].name && m[1].name == want[1].name;
+}
+
 void check_spec(const GemmSpec& spec, const HwConfig& hw) {
   if (spec.m == 0 || spec.k == 0 || spec.n == 0) {
     throw InputError(fmt::format("GEMM {}: expected m, k, n >= 1, got m={} k={} n={}", spec.name,
@@ -312,6 +320,12 @@ void check_spec(const GemmSpec& spec, const HwConfig& hw) {
   check_operand("W", "k x n", spec.k, spec.n);
   if (hw.mxm.cols <= 0 || hw.mxm.rows <= 0 || hw.mxm.planes <= 0) {
     throw InputError(fmt::format("GEMM {}: the MXM needs rows, cols and planes >= 1", spec.name));
+  }
+  if (!spec.format.is_float() && !decodes_with_scale_and_offset(spec.format)) {
+    throw InputError(fmt::format(
+        "GEMM {}: format {} stores metadata the GEMM kernel cannot decode; it decodes w_hat = "
+        "offset + scale * c from one scale and one offset per group",
+        spec.name, spec.format.name));
   }
   if (!spec.format.is_float() &&
       spec.k % static_cast<std::uint64_t>(spec.format.pattern_length()) != 0) {
@@ -350,7 +364,7 @@ OpPlan make_plan(ProgramBuilder& b, const GemmSpec& spec, const HwConfig& hw, co
                  : static_cast<std::uint64_t>(spec.group_size);
   op.groups = op.fp16 ? 1 : group_count(op.k, spec.group_size);
   op.row_bytes = spec.format.row_bytes(op.k);
-  op.xq_bytes = op.fp16 ? kF16Bytes : 1;
+  op.xq_bytes = op.fp16 ? kFp16Bytes : kInt8Bytes;
   op.quantum =
       op.fp16
           ? 1
@@ -362,9 +376,12 @@ OpPlan make_plan(ProgramBuilder& b, const GemmSpec& spec, const HwConfig& hw, co
   const bool res = op.weights.resident;
   op.weights.qweight = weight_space(b, res, spec.name + ".qweight", op.n * op.row_bytes);
   if (!op.fp16) {
-    const std::uint64_t meta = op.n * op.groups * kF16Bytes;
-    op.weights.scales = weight_space(b, res, spec.name + ".scales", meta);
-    op.weights.offsets = weight_space(b, res, spec.name + ".offsets", meta);
+    op.scale = spec.format.metadata.at(0);
+    op.offset = spec.format.metadata.at(1);
+    op.weights.scales =
+        weight_space(b, res, spec.name + "." + op.scale.name, op.n * op.groups * op.scale.bytes());
+    op.weights.offsets = weight_space(b, res, spec.name + "." + op.offset.name,
+                                      op.n * op.groups * op.offset.bytes());
   }
   return op;
 }
@@ -393,7 +410,8 @@ void declare_shared(ProgramBuilder& b, GemmRing& ring, const OpPlan& op) {
   if (!op.weights.resident)
     declare_ring(b, ring.packed, "gemm.packed", "gemm.packed", needs.packed);
   if (op.integer() && !op.weights.resident) {
-    declare_ring(b, ring.meta, "gemm.meta", "gemm.scales", needs.meta, "gemm.offsets", needs.meta);
+    declare_ring(b, ring.meta, "gemm.meta", "gemm.scales", needs.scales, "gemm.offsets",
+                 needs.offsets);
   }
   if (op.unpack) declare_ring(b, ring.codes, "gemm.codes", "gemm.codes", needs.codes);
   declare_ring(b, ring.part, "gemm.part", "gemm.part", needs.part);
@@ -449,13 +467,13 @@ void emit_loads(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const
          t.bytes, t.rows, op.row_bytes);
   b.notify(mem, ring.packed.full[t.packed]);
   if (!op.integer()) return;
-  const std::uint64_t meta_row = op.groups * kF16Bytes;
-  const std::uint64_t meta_at = (t.n0 * op.groups + t.g0) * kF16Bytes;
   b.wait(mem, ring.meta.free[t.meta]);
-  b.load(ring.meta.buffer[t.meta], 0, *op.weights.scales, meta_at, t.gc * kF16Bytes, t.rows,
-         meta_row);
-  b.load(ring.meta.buffer2[t.meta], 0, *op.weights.offsets, meta_at, t.gc * kF16Bytes, t.rows,
-         meta_row);
+  const auto load_field = [&](std::uint32_t slot, std::uint32_t region, const MetadataField& f) {
+    b.load(slot, 0, region, (t.n0 * op.groups + t.g0) * f.bytes(), t.gc * f.bytes(), t.rows,
+           op.groups * f.bytes());
+  };
+  load_field(ring.meta.buffer[t.meta], *op.weights.scales, op.scale);
+  load_field(ring.meta.buffer2[t.meta], *op.weights.offsets, op.offset);
   b.notify(mem, ring.meta.full[t.meta]);
 }
 
@@ -538,7 +556,8 @@ void emit_prologue(ProgramBuilder& b, GemmRing& ring, const OpPlan& op) {
   if (op.io.x_ready) b.wait(Unit::kVxm, *op.io.x_ready);
   if (op.io.reuse_quantized_x) return;
   if (op.fp16) {
-    const View xq{ring.id(Scratch::kXq), 0, kF16Bytes, static_cast<std::int64_t>(op.k) * kF16Bytes};
+    const View xq{ring.id(Scratch::kXq), 0, kFp16Bytes,
+                  static_cast<std::int64_t>(op.k) * kFp16Bytes};
     b.convert(ElemType::kF16, ElemType::kF32, xq, x_rows(op.io, 0), Shape{op.m, op.k});
   } else {
     emit_group_sums(b, ring, op);
@@ -574,29 +593,26 @@ struct EpilogueTarget {
   bool accumulate = false;
 };
 
-// The tile's scales and offsets [rows][gc] fp16 -> f32, transposed to [gc][rows] so that the
-// epilogue can broadcast them over activation rows.
+// The tile's scales and offsets [rows][gc] (in the element types of the format's metadata fields)
+// -> f32, transposed to [gc][rows] so that the epilogue can broadcast them over activation rows.
 void convert_metadata(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const Tile& t) {
   const Unit vxm = Unit::kVxm;
   const bool streamed = !op.weights.resident;
-  const auto gc = static_cast<std::int64_t>(t.gc);
-  View scales{0, 0, kF16Bytes, gc * kF16Bytes};
-  View offsets = scales;
-  if (streamed) {
-    scales.space = ring.meta.buffer[t.meta];
-    offsets.space = ring.meta.buffer2[t.meta];
-    b.wait(vxm, ring.meta.full[t.meta]);
-  } else {
-    const std::uint64_t at = (t.n0 * op.groups + t.g0) * kF16Bytes;
-    const auto row = static_cast<std::int64_t>(op.groups) * kF16Bytes;
-    scales = View{*op.weights.scales, at, kF16Bytes, row};
-    offsets = View{*op.weights.offsets, at, kF16Bytes, row};
-  }
+  if (streamed) b.wait(vxm, ring.meta.full[t.meta]);
+  // Field f of the tile: its ring slot [rows][gc] (streamed) or its rows of the resident buffer.
+  const auto source = [&](const MetadataField& f, std::uint32_t slot, std::uint32_t resident) {
+    const auto es = static_cast<std::int64_t>(f.bytes());
+    if (streamed) return View{slot, 0, es, static_cast<std::int64_t>(t.gc) * es};
+    return View{resident, (t.n0 * op.groups + t.g0) * f.bytes(), es,
+                static_cast<std::int64_t>(op.groups) * es};
+  };
+  const View scales = source(op.scale, ring.meta.buffer[t.meta], *op.weights.scales);
+  const View offsets = source(op.offset, ring.meta.buffer2[t.meta], *op.weights.offsets);
   const Shape shape{t.rows, t.gc};
   const auto transposed_col = static_cast<std::int64_t>(t.rows) * kF32Bytes;
-  b.convert(ElemType::kF32, ElemType::kF16,
+  b.convert(ElemType::kF32, op.scale.type,
             View{ring.id(Scratch::kScalesF32), 0, transposed_col, kF32Bytes}, scales, shape);
-  b.convert(ElemType::kF32, ElemType::kF16,
+  b.convert(ElemType::kF32, op.offset.type,
             View{ring.id(Scratch::kOffsetsF32), 0, transposed_col, kF32Bytes}, offsets, shape);
   if (streamed) b.notify(vxm, ring.meta.free[t.meta]);
 }
@@ -746,7 +762,7 @@ void emit_vxm(ProgramBuilder& b, GemmRing& ring, const std::shared_ptr<const OpP
 // ---------------------------------------------------------------------------------------------
 
 View weight_view(const GemmRing& ring, const OpPlan& op, const Tile& t) {
-  const std::int64_t es = op.fp16 ? kF16Bytes : 1;
+  const std::int64_t es = op.fp16 ? kFp16Bytes : kInt8Bytes;
   if (op.unpack) return View{ring.codes.buffer[t.codes], 0, 1, static_cast<std::int64_t>(t.kc)};
   if (!op.weights.resident) {
     return View{ring.packed.buffer[t.packed], 0, es, static_cast<std::int64_t>(t.bytes)};

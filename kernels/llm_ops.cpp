@@ -8,13 +8,12 @@
 #include <cmath>
 #include <optional>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
 
 namespace lpusim {
 namespace {
 
-constexpr std::int64_t kF32 = 4;
-constexpr std::int64_t kF16 = 2;
 constexpr int kSlots = 2;                               // double buffering
 constexpr double kInt8Max = 127.0;                      // int8 KV: scale = max|x| / 127
 constexpr double kScaleFloor = 1.1754943508222875e-38;  // FLT_MIN: no zero scales
@@ -101,7 +100,7 @@ bool same_step(const LlmStep& a, const LlmStep& b) {
 }
 
 void declare_activations(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
-  const std::uint64_t r = s.rows() * kF32;
+  const std::uint64_t r = s.rows() * kF32Bytes;
   LlmActivations& a = st.act;
   a.x = b.add_buffer("act.x", r * s.hidden);
   a.h = b.add_buffer("act.h", r * s.hidden);
@@ -114,22 +113,22 @@ void declare_activations(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
   a.y = b.add_buffer("act.y", r * s.hidden);
   a.gate = b.add_buffer("act.gate", r * s.ffn);
   a.up = b.add_buffer("act.up", r * s.ffn);
-  a.logits = b.add_buffer("act.logits", s.batch * s.vocab * kF32);
+  a.logits = b.add_buffer("act.logits", s.batch * s.vocab * kF32Bytes);
 }
 
 void declare_norm_and_tables(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
-  st.norm_ss = b.add_buffer("norm.ss", s.rows() * kF32);
-  st.norm_w32 = b.add_buffer("norm.w32", s.hidden * kF32);
+  st.norm_ss = b.add_buffer("norm.ss", s.rows() * kF32Bytes);
+  st.norm_w32 = b.add_buffer("norm.w32", s.hidden * kF32Bytes);
   if (!s.resident_norms) {
     for (int i = 0; i < kSlots; ++i) {
-      st.norm_w[i] = b.add_buffer(slot_name("norm.w", i), s.hidden * kF16);
+      st.norm_w[i] = b.add_buffer(slot_name("norm.w", i), s.hidden * kFp16Bytes);
       st.norm_full[i] = b.add_semaphore(slot_name("norm.full", i), 0);
       st.norm_free[i] = b.add_semaphore(slot_name("norm.free", i), 1);
     }
   }
-  st.embed_rows = b.add_buffer("embed.rows", s.rows() * s.hidden * kF16);
+  st.embed_rows = b.add_buffer("embed.rows", s.rows() * s.hidden * kFp16Bytes);
   st.embed_ready = b.add_semaphore("embed.ready");
-  const std::uint64_t table_row = s.head_dim / 2 * kF32;
+  const std::uint64_t table_row = s.head_dim / 2 * kF32Bytes;
   st.rope_cos = b.add_buffer("rope.cos", s.tokens * table_row);
   st.rope_sin = b.add_buffer("rope.sin", s.tokens * table_row);
   st.rope_nsin = b.add_buffer("rope.nsin", s.tokens * table_row);
@@ -137,27 +136,27 @@ void declare_norm_and_tables(ProgramBuilder& b, LlmState& st, const LlmStep& s) 
   st.sin_region = b.add_region("rope.sin", s.keys() * table_row);
   st.rope_ready = b.add_semaphore("rope.ready");
   if (s.tokens > 1) {
-    st.mask = b.add_buffer("attn.mask", s.tokens * s.keys() * kF32);
-    st.mask_region = b.add_region("attn.causal_mask", s.tokens * s.keys() * kF32);
+    st.mask = b.add_buffer("attn.mask", s.tokens * s.keys() * kF32Bytes);
+    st.mask_region = b.add_region("attn.causal_mask", s.tokens * s.keys() * kF32Bytes);
   }
-  st.logits_region = b.add_region("logits", s.batch * s.vocab * kF32);
+  st.logits_region = b.add_region("logits", s.batch * s.vocab * kF32Bytes);
   st.logits_ready = b.add_semaphore("logits.ready");
 }
 
 void declare_kv_stage(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
   const std::uint64_t n = s.kv_groups() * s.tokens;  // (sequence, KV head, token) rows
   if (s.tokens > 1) {
-    st.perm_k = b.add_buffer("kv.perm_k", n * s.head_dim * kF32);
-    st.perm_v = b.add_buffer("kv.perm_v", n * s.head_dim * kF32);
+    st.perm_k = b.add_buffer("kv.perm_k", n * s.head_dim * kF32Bytes);
+    st.perm_v = b.add_buffer("kv.perm_v", n * s.head_dim * kF32Bytes);
   }
   st.stage_k = b.add_buffer("kv.stage_k", n * s.head_dim * s.kv_elem_bytes());
   st.stage_v = b.add_buffer("kv.stage_v", n * s.head_dim * s.kv_elem_bytes());
   if (s.kv == KvCacheFormat::kInt8) {
-    st.stage_ks = b.add_buffer("kv.stage_ks", n * kF16);
-    st.stage_vs = b.add_buffer("kv.stage_vs", n * kF16);
-    st.quant_tmp = b.add_buffer("kv.quant_tmp", n * s.head_dim * kF32);
-    st.quant_scale = b.add_buffer("kv.quant_scale", n * kF32);
-    st.quant_inv = b.add_buffer("kv.quant_inv", n * kF32);
+    st.stage_ks = b.add_buffer("kv.stage_ks", n * kFp16Bytes);
+    st.stage_vs = b.add_buffer("kv.stage_vs", n * kFp16Bytes);
+    st.quant_tmp = b.add_buffer("kv.quant_tmp", n * s.head_dim * kF32Bytes);
+    st.quant_scale = b.add_buffer("kv.quant_scale", n * kF32Bytes);
+    st.quant_inv = b.add_buffer("kv.quant_inv", n * kF32Bytes);
   }
   st.stage_full = b.add_semaphore("kv.stage_full", 0);
   st.stage_free = b.add_semaphore("kv.stage_free", 1);
@@ -170,26 +169,26 @@ void declare_ring(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
   const bool int8 = s.kv == KvCacheFormat::kInt8;
   KvRing& r = st.ring;
   for (int i = 0; i < kSlots; ++i) {
-    r.k[i] = b.add_buffer(slot_name("attn.k", i), keys * d * kF16);
-    r.vt[i] = b.add_buffer(slot_name("attn.vt", i), d * keys * kF16);
-    if (s.past > 0) r.v[i] = b.add_buffer(slot_name("attn.v", i), s.past * d * kF16);
+    r.k[i] = b.add_buffer(slot_name("attn.k", i), keys * d * kFp16Bytes);
+    r.vt[i] = b.add_buffer(slot_name("attn.vt", i), d * keys * kFp16Bytes);
+    if (s.past > 0) r.v[i] = b.add_buffer(slot_name("attn.v", i), s.past * d * kFp16Bytes);
     if (s.past > 0 && int8) {
       r.k8[i] = b.add_buffer(slot_name("attn.k8_", i), s.past * d);
       r.v8[i] = b.add_buffer(slot_name("attn.v8_", i), s.past * d);
-      r.ks[i] = b.add_buffer(slot_name("attn.ks", i), s.past * kF16);
-      r.vs[i] = b.add_buffer(slot_name("attn.vs", i), s.past * kF16);
+      r.ks[i] = b.add_buffer(slot_name("attn.ks", i), s.past * kFp16Bytes);
+      r.vs[i] = b.add_buffer(slot_name("attn.vs", i), s.past * kFp16Bytes);
     }
-    r.out[i] = b.add_buffer(slot_name("attn.out", i), m * d * kF32);
+    r.out[i] = b.add_buffer(slot_name("attn.out", i), m * d * kF32Bytes);
     r.full[i] = b.add_semaphore(slot_name("attn.kv_full", i), 0);
     r.free[i] = b.add_semaphore(slot_name("attn.kv_free", i), 1);
     r.out_full[i] = b.add_semaphore(slot_name("attn.out_full", i), 0);
     r.out_free[i] = b.add_semaphore(slot_name("attn.out_free", i), 1);
   }
-  st.qg = b.add_buffer("attn.qg", m * d * kF16);
-  st.scores = b.add_buffer("attn.scores", m * keys * kF32);
-  st.probs = b.add_buffer("attn.probs", m * keys * kF16);
-  st.row_max = b.add_buffer("attn.max", m * kF32);
-  st.row_sum = b.add_buffer("attn.sum", m * kF32);
+  st.qg = b.add_buffer("attn.qg", m * d * kFp16Bytes);
+  st.scores = b.add_buffer("attn.scores", m * keys * kF32Bytes);
+  st.probs = b.add_buffer("attn.probs", m * keys * kFp16Bytes);
+  st.row_max = b.add_buffer("attn.max", m * kF32Bytes);
+  st.row_sum = b.add_buffer("attn.sum", m * kF32Bytes);
   st.qk_ready = b.add_semaphore("attn.qk_ready");
   st.scores_full = b.add_semaphore("attn.scores_full");
   st.p_ready = b.add_semaphore("attn.p_ready");
@@ -229,7 +228,7 @@ std::uint32_t region_named(ProgramBuilder& b, const std::string& name, std::uint
 // Converts the norm weight to f32 in norm.w32: from its resident buffer, or loaded into a ring
 // slot by the MEM queue (released again once converted).
 void emit_norm_weight(ProgramBuilder& b, LlmState& st, const LlmStep& s, const std::string& name) {
-  const std::uint64_t bytes = s.hidden * kF16;
+  const std::uint64_t bytes = s.hidden * kFp16Bytes;
   const Shape shape{1, s.hidden};
   const View w32 = contiguous_view(st.norm_w32, 0, kFloat32, s.hidden);
   if (s.resident_norms) {
@@ -259,13 +258,13 @@ void emit_norm_weight(ProgramBuilder& b, LlmState& st, const LlmStep& s, const s
 void emit_rotation(ProgramBuilder& b, const LlmState& st, std::uint32_t src, std::uint32_t dst,
                    std::uint64_t base, Shape shape, std::int64_t row_stride,
                    std::int64_t table_stride) {
-  const View xe{src, base, 2 * kF32, row_stride};
-  const View xo{src, base + kF32, 2 * kF32, row_stride};
-  const View ye{dst, base, 2 * kF32, row_stride};
-  const View yo{dst, base + kF32, 2 * kF32, row_stride};
-  const View cos{st.rope_cos, 0, kF32, table_stride};
-  const View sin{st.rope_sin, 0, kF32, table_stride};
-  const View nsin{st.rope_nsin, 0, kF32, table_stride};
+  const View xe{src, base, 2 * kF32Bytes, row_stride};
+  const View xo{src, base + kF32Bytes, 2 * kF32Bytes, row_stride};
+  const View ye{dst, base, 2 * kF32Bytes, row_stride};
+  const View yo{dst, base + kF32Bytes, 2 * kF32Bytes, row_stride};
+  const View cos{st.rope_cos, 0, kF32Bytes, table_stride};
+  const View sin{st.rope_sin, 0, kF32Bytes, table_stride};
+  const View nsin{st.rope_nsin, 0, kF32Bytes, table_stride};
   b.vector(Opcode::kMul, kFloat32, ye, xo, nsin, shape);
   b.vector(Opcode::kMad, kFloat32, ye, xe, cos, shape);
   b.vector(Opcode::kMul, kFloat32, yo, xe, sin, shape);
@@ -279,14 +278,14 @@ void emit_rope_tensor(ProgramBuilder& b, const LlmState& st, const LlmStep& s, s
   const std::uint64_t d = s.head_dim;
   const std::uint64_t width = heads * d;
   if (s.tokens == 1) {
-    emit_rotation(b, st, src, dst, 0, Shape{s.batch * heads, d / 2}, s64(d * kF32), 0);
+    emit_rotation(b, st, src, dst, 0, Shape{s.batch * heads, d / 2}, s64(d * kF32Bytes), 0);
     return;
   }
   for (std::uint64_t seq = 0; seq < s.batch; ++seq) {
     for (std::uint64_t h = 0; h < heads; ++h) {
-      const std::uint64_t base = (seq * s.tokens * width + h * d) * kF32;
-      emit_rotation(b, st, src, dst, base, Shape{s.tokens, d / 2}, s64(width * kF32),
-                    s64(d / 2 * kF32));
+      const std::uint64_t base = (seq * s.tokens * width + h * d) * kF32Bytes;
+      emit_rotation(b, st, src, dst, base, Shape{s.tokens, d / 2}, s64(width * kF32Bytes),
+                    s64(d / 2 * kF32Bytes));
     }
   }
 }
@@ -303,8 +302,8 @@ KvRegions declare_kv_regions(ProgramBuilder& b, const LlmStep& s, std::string_vi
   r.k = b.add_region(fmt::format("{}.k_cache", layer), slots * s.head_dim * s.kv_elem_bytes());
   r.v = b.add_region(fmt::format("{}.v_cache", layer), slots * s.head_dim * s.kv_elem_bytes());
   if (s.kv == KvCacheFormat::kInt8) {
-    r.ks = b.add_region(fmt::format("{}.k_scales", layer), slots * kF16);
-    r.vs = b.add_region(fmt::format("{}.v_scales", layer), slots * kF16);
+    r.ks = b.add_region(fmt::format("{}.k_scales", layer), slots * kFp16Bytes);
+    r.vs = b.add_region(fmt::format("{}.v_scales", layer), slots * kFp16Bytes);
   }
   return r;
 }
@@ -323,12 +322,12 @@ KvSource permute_new_kv(ProgramBuilder& b, const LlmState& st, const LlmStep& s)
   for (std::uint64_t i = 0; i < s.kv_groups(); ++i) {
     const std::uint64_t seq = i / s.kv_heads;
     const std::uint64_t g = i % s.kv_heads;
-    const std::uint64_t from = (seq * s.tokens * width + g * d) * kF32;
-    const std::int64_t stride = s64(width * kF32);
+    const std::uint64_t from = (seq * s.tokens * width + g * d) * kF32Bytes;
+    const std::int64_t stride = s64(width * kF32Bytes);
     b.unary(Opcode::kMov, kFloat32, f32_rows(st.perm_k, d, i * s.tokens),
-            View{st.act.kr, from, kF32, stride}, block);
+            View{st.act.kr, from, kF32Bytes, stride}, block);
     b.unary(Opcode::kMov, kFloat32, f32_rows(st.perm_v, d, i * s.tokens),
-            View{st.act.v, from, kF32, stride}, block);
+            View{st.act.v, from, kF32Bytes, stride}, block);
   }
   return KvSource{st.perm_k, st.perm_v};
 }
@@ -343,11 +342,12 @@ void emit_quantize_rows(ProgramBuilder& b, const LlmState& st, std::uint32_t src
   const View scale = contiguous_view(st.quant_scale, 0, kFloat32, n);
   const View inv = contiguous_view(st.quant_inv, 0, kFloat32, n);
   b.unary(Opcode::kAbs, kFloat32, tmp, f32_rows(src, d), rows);
-  b.reduce(Opcode::kRmax, kFloat32, column(st.quant_scale, 0, kF32), tmp, rows);
+  b.reduce(Opcode::kRmax, kFloat32, column(st.quant_scale, 0, kF32Bytes), tmp, rows);
   b.vector_imm(Opcode::kMul, kFloat32, scale, scale, 1.0 / kInt8Max, one);
   b.vector_imm(Opcode::kMax, kFloat32, scale, scale, kScaleFloor, one);
   b.unary(Opcode::kRecip, kFloat32, inv, scale, one);
-  b.vector(Opcode::kMul, kFloat32, tmp, f32_rows(src, d), per_row(st.quant_inv, 0, kF32), rows);
+  b.vector(Opcode::kMul, kFloat32, tmp, f32_rows(src, d), per_row(st.quant_inv, 0, kF32Bytes),
+           rows);
   b.convert(ElemType::kI8, kFloat32, View{codes, 0, 1, s64(d)}, tmp, rows);
   b.convert(kHalf, kFloat32, contiguous_view(scales, 0, kHalf, n), scale, one);
 }
@@ -377,8 +377,10 @@ void emit_kv_store(ProgramBuilder& b, const LlmState& st, const LlmStep& s, cons
   b.store(r.k, s.past * row, st.stage_k, 0, s.tokens * row, blocks, s.keys() * row);
   b.store(r.v, s.past * row, st.stage_v, 0, s.tokens * row, blocks, s.keys() * row);
   if (s.kv == KvCacheFormat::kInt8) {
-    b.store(r.ks, s.past * kF16, st.stage_ks, 0, s.tokens * kF16, blocks, s.keys() * kF16);
-    b.store(r.vs, s.past * kF16, st.stage_vs, 0, s.tokens * kF16, blocks, s.keys() * kF16);
+    b.store(r.ks, s.past * kFp16Bytes, st.stage_ks, 0, s.tokens * kFp16Bytes, blocks,
+            s.keys() * kFp16Bytes);
+    b.store(r.vs, s.past * kFp16Bytes, st.stage_vs, 0, s.tokens * kFp16Bytes, blocks,
+            s.keys() * kFp16Bytes);
   }
   b.notify(Unit::kMem, st.stage_free);
 }
@@ -393,11 +395,11 @@ void emit_kv_loads(ProgramBuilder& b, const LlmState& st, const LlmStep& s, cons
   const std::uint64_t at = i * s.keys() * row;
   b.wait(Unit::kMem, ring.free[slot]);
   if (s.kv == KvCacheFormat::kInt8) {
-    const std::uint64_t scales_at = i * s.keys() * kF16;
+    const std::uint64_t scales_at = i * s.keys() * kFp16Bytes;
     b.load(ring.k8[slot], 0, r.k, at, s.past * row);
-    b.load(ring.ks[slot], 0, r.ks, scales_at, s.past * kF16);
+    b.load(ring.ks[slot], 0, r.ks, scales_at, s.past * kFp16Bytes);
     b.load(ring.v8[slot], 0, r.v, at, s.past * row);
-    b.load(ring.vs[slot], 0, r.vs, scales_at, s.past * kF16);
+    b.load(ring.vs[slot], 0, r.vs, scales_at, s.past * kFp16Bytes);
   } else {
     b.load(ring.k[slot], 0, r.k, at, s.past * row);
     b.load(ring.v[slot], 0, r.v, at, s.past * row);
@@ -407,7 +409,7 @@ void emit_kv_loads(ProgramBuilder& b, const LlmState& st, const LlmStep& s, cons
 
 // V^T [head_dim][keys] (the PV matmul's W, contiguous along keys) from V rows [past][head_dim].
 View transposed(std::uint32_t vt, const LlmStep& s, std::uint64_t first_key) {
-  return View{vt, first_key * kF16, s64(s.keys() * kF16), kF16};
+  return View{vt, first_key * kFp16Bytes, s64(s.keys() * kFp16Bytes), kFp16Bytes};
 }
 
 // VXM: the cached keys / values into the MXM's f16 operands (int8: CVT and scale).
@@ -419,10 +421,10 @@ void emit_cached_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& 
   const View v16 = contiguous_view(r.v[slot], 0, kHalf, d);
   if (s.kv == KvCacheFormat::kInt8) {
     b.convert(kHalf, ElemType::kI8, k16, View{r.k8[slot], 0, 1, s64(d)}, rows);
-    b.vector(Opcode::kMul, kHalf, k16, k16, per_row(r.ks[slot], 0, kF16), rows);
+    b.vector(Opcode::kMul, kHalf, k16, k16, per_row(r.ks[slot], 0, kFp16Bytes), rows);
     b.convert(kHalf, ElemType::kI8, v16, View{r.v8[slot], 0, 1, s64(d)}, rows);
-    b.vector(Opcode::kMul, kHalf, transposed(r.vt[slot], s, 0), v16, per_row(r.vs[slot], 0, kF16),
-             rows);
+    b.vector(Opcode::kMul, kHalf, transposed(r.vt[slot], s, 0), v16,
+             per_row(r.vs[slot], 0, kFp16Bytes), rows);
   } else {
     b.unary(Opcode::kMov, kHalf, transposed(r.vt[slot], s, 0), v16, rows);
   }
@@ -436,7 +438,8 @@ void emit_new_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& s, 
   const Shape rows{s.tokens, d};
   const View k_new = f32_rows(src.k, d, i * s.tokens);
   const View v_new = f32_rows(src.v, d, i * s.tokens);
-  b.convert(kHalf, kFloat32, View{st.ring.k[slot], s.past * d * kF16, kF16, s64(d * kF16)}, k_new,
+  b.convert(kHalf, kFloat32,
+            View{st.ring.k[slot], s.past * d * kFp16Bytes, kFp16Bytes, s64(d * kFp16Bytes)}, k_new,
             rows);
   b.convert(kHalf, kFloat32, transposed(st.ring.vt[slot], s, s.past), v_new, rows);
   const std::uint64_t seq = i / s.kv_heads;
@@ -448,9 +451,10 @@ void emit_new_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& s, 
     return;
   }
   for (std::uint64_t h = 0; h < s.group(); ++h) {
-    const std::uint64_t from = (seq * s.tokens * width + (head0 + h) * d) * kF32;
-    b.convert(kHalf, kFloat32, View{st.qg, h * s.tokens * d * kF16, kF16, s64(d * kF16)},
-              View{st.act.qr, from, kF32, s64(width * kF32)}, rows);
+    const std::uint64_t from = (seq * s.tokens * width + (head0 + h) * d) * kF32Bytes;
+    b.convert(kHalf, kFloat32,
+              View{st.qg, h * s.tokens * d * kFp16Bytes, kFp16Bytes, s64(d * kFp16Bytes)},
+              View{st.act.qr, from, kF32Bytes, s64(width * kF32Bytes)}, rows);
   }
 }
 
@@ -469,12 +473,12 @@ void emit_softmax(ProgramBuilder& b, const LlmState& st, const LlmStep& s) {
     }
   }
   const View sum = contiguous_view(st.row_sum, 0, kFloat32, m);
-  b.reduce(Opcode::kRmax, kFloat32, column(st.row_max, 0, kF32), scores, shape);
-  b.vector(Opcode::kSub, kFloat32, scores, scores, per_row(st.row_max, 0, kF32), shape);
+  b.reduce(Opcode::kRmax, kFloat32, column(st.row_max, 0, kF32Bytes), scores, shape);
+  b.vector(Opcode::kSub, kFloat32, scores, scores, per_row(st.row_max, 0, kF32Bytes), shape);
   b.unary(Opcode::kExp, kFloat32, scores, scores, shape);
-  b.reduce(Opcode::kRsum, kFloat32, column(st.row_sum, 0, kF32), scores, shape);
+  b.reduce(Opcode::kRsum, kFloat32, column(st.row_sum, 0, kF32Bytes), scores, shape);
   b.unary(Opcode::kRecip, kFloat32, sum, sum, Shape{1, m});
-  b.vector(Opcode::kMul, kFloat32, scores, scores, per_row(st.row_sum, 0, kF32), shape);
+  b.vector(Opcode::kMul, kFloat32, scores, scores, per_row(st.row_sum, 0, kF32Bytes), shape);
   b.convert(kHalf, kFloat32, contiguous_view(st.probs, 0, kHalf, keys), scores, shape);
 }
 
@@ -514,8 +518,8 @@ void emit_output_moves(ProgramBuilder& b, const LlmState& st, const LlmStep& s, 
             f32_rows(st.ring.out[slot], d), Shape{s.group(), d});
   } else {
     for (std::uint64_t h = 0; h < s.group(); ++h) {
-      const std::uint64_t to = (seq * s.tokens * width + (head0 + h) * d) * kF32;
-      b.unary(Opcode::kMov, kFloat32, View{st.act.attn, to, kF32, s64(width * kF32)},
+      const std::uint64_t to = (seq * s.tokens * width + (head0 + h) * d) * kF32Bytes;
+      b.unary(Opcode::kMov, kFloat32, View{st.act.attn, to, kF32Bytes, s64(width * kF32Bytes)},
               f32_rows(st.ring.out[slot], d, h * s.tokens), Shape{s.tokens, d});
     }
   }
@@ -546,7 +550,7 @@ void emit_block(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const K
 }  // namespace
 
 View f32_rows(std::uint32_t buffer, std::uint64_t width, std::uint64_t row0) {
-  return View{buffer, row0 * width * kF32, kF32, s64(width * kF32)};
+  return View{buffer, row0 * width * kF32Bytes, kF32Bytes, s64(width * kF32Bytes)};
 }
 
 const LlmActivations& declare_llm_ops(ProgramBuilder& builder, const LlmStep& step) {
@@ -557,11 +561,11 @@ void emit_step_tables(ProgramBuilder& builder, const LlmStep& step) {
   LlmState& st = state(builder, step);
   const ScopedTag tag(builder, "attn.tables");
   const std::uint64_t half = step.head_dim / 2;
-  const std::uint64_t row = half * kF32;
+  const std::uint64_t row = half * kF32Bytes;
   builder.load(st.rope_cos, 0, st.cos_region, step.past * row, step.tokens * row);
   builder.load(st.rope_sin, 0, st.sin_region, step.past * row, step.tokens * row);
   if (step.tokens > 1) {
-    builder.load(st.mask, 0, st.mask_region, 0, step.tokens * step.keys() * kF32);
+    builder.load(st.mask, 0, st.mask_region, 0, step.tokens * step.keys() * kF32Bytes);
   }
   builder.notify(Unit::kMem, st.rope_ready);
   builder.wait(Unit::kVxm, st.rope_ready);
@@ -572,7 +576,7 @@ void emit_step_tables(ProgramBuilder& builder, const LlmStep& step) {
 void emit_embedding(ProgramBuilder& builder, const LlmStep& step) {
   LlmState& st = state(builder, step);
   const ScopedTag tag(builder, "embedding");
-  const std::uint64_t row = step.hidden * kF16;
+  const std::uint64_t row = step.hidden * kFp16Bytes;
   const std::uint32_t table = region_named(builder, step.embedding_region, step.vocab * row);
   for (std::uint64_t i = 0; i < step.rows(); ++i) {
     const std::uint64_t token = i * kTokenStride % step.vocab;
@@ -594,12 +598,13 @@ void emit_rms_norm(ProgramBuilder& builder, const LlmStep& step, const NormIo& i
   const Shape one{1, io.rows};
   const View ss = contiguous_view(st.norm_ss, 0, kFloat32, io.rows);
   builder.vector(Opcode::kMul, kFloat32, io.out, io.x, io.x, shape);
-  builder.reduce(Opcode::kRsum, kFloat32, column(st.norm_ss, 0, kF32), io.out, shape);
+  builder.reduce(Opcode::kRsum, kFloat32, column(st.norm_ss, 0, kF32Bytes), io.out, shape);
   builder.vector_imm(Opcode::kMul, kFloat32, ss, ss, 1.0 / static_cast<double>(step.hidden), one);
   builder.vector_imm(Opcode::kAdd, kFloat32, ss, ss, kRmsNormEps, one);
   builder.unary(Opcode::kRsqrt, kFloat32, ss, ss, one);
-  builder.vector(Opcode::kMul, kFloat32, io.out, io.x, per_row(st.norm_ss, 0, kF32), shape);
-  builder.vector(Opcode::kMul, kFloat32, io.out, io.out, same_row(st.norm_w32, 0, kF32), shape);
+  builder.vector(Opcode::kMul, kFloat32, io.out, io.x, per_row(st.norm_ss, 0, kF32Bytes), shape);
+  builder.vector(Opcode::kMul, kFloat32, io.out, io.out, same_row(st.norm_w32, 0, kF32Bytes),
+                 shape);
 }
 
 void emit_rope(ProgramBuilder& builder, const LlmStep& step, std::string_view layer) {
@@ -660,7 +665,7 @@ void emit_logits_store(ProgramBuilder& builder, const LlmStep& step) {
   const ScopedTag tag(builder, "lm_head");
   builder.notify(Unit::kVxm, st.logits_ready);
   builder.wait(Unit::kMem, st.logits_ready);
-  builder.store(st.logits_region, 0, st.act.logits, 0, step.batch * step.vocab * kF32);
+  builder.store(st.logits_region, 0, st.act.logits, 0, step.batch * step.vocab * kF32Bytes);
 }
 
 }  // namespace lpusim

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/program_builder.h"
 
 namespace lpusim {
@@ -32,7 +33,9 @@ struct LlmStep {
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to
   std::uint64_t group() const { return heads / kv_heads; }      // query heads per KV head
   std::uint64_t kv_groups() const { return batch * kv_heads; }  // (sequence, KV head) pairs
-  std::uint64_t kv_elem_bytes() const { return kv == KvCacheFormat::kInt8 ? 1 : 2; }
+  std::uint64_t kv_elem_bytes() const {
+    return static_cast<std::uint64_t>(kv == KvCacheFormat::kInt8 ? kInt8Bytes : kFp16Bytes);
+  }
 };
 
 // The step's activations: f32 row-major buffers [rows][width].

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/elem_sizes.h"
+#include "kernels/int_math.h"
+
 namespace lpusim::detail {
 namespace {
 
@@ -23,13 +26,13 @@ struct Pattern {
   static constexpr int kLength = sizeof...(B);
   static constexpr int kBits[kLength] = {B...};
   static constexpr int kWidth = (B + ...);
-  static constexpr int kStorage = Pad ? (kWidth + 7) / 8 * 8 : kWidth;
+  static constexpr int kStorage = Pad ? static_cast<int>(round_up(kWidth, kBitsPerByte)) : kWidth;
   static constexpr int kMax = [] {
     int m = 0;
     for (int b : kBits) m = b > m ? b : m;
     return m;
   }();
-  static constexpr int kBlockBytes = kStorage * kPatternsPerBlock / 8;
+  static constexpr int kBlockBytes = kStorage * kPatternsPerBlock / kBitsPerByte;
   static constexpr int kBlockWeights = kLength * kPatternsPerBlock;
   static_assert(kBlockBytes <= kWordBytes, "fast kernels need patterns of at most 8 bits");
 
@@ -92,13 +95,13 @@ void pack_row_fast(const std::int8_t* codes, std::size_t k, std::uint8_t* out) {
   std::memcpy(tail, codes + i, k - i);
   const std::uint64_t word = pack_block<P>(tail);
   const std::size_t bits = (k - i) / P::kLength * P::kStorage;
-  std::memcpy(out, &word, (bits + 7) / 8);
+  std::memcpy(out, &word, ceil_div(bits, kBitsPerByte));
 }
 
 template <class P>
 void unpack_row_fast(const std::uint8_t* packed, std::size_t k, std::int8_t* codes) {
   const std::size_t full_blocks = k / P::kBlockWeights;
-  const std::size_t row_bytes = ((k / P::kLength) * P::kStorage + 7) / 8;
+  const std::size_t row_bytes = ceil_div((k / P::kLength) * P::kStorage, kBitsPerByte);
   std::size_t block = 0;
   // A block loads 8 bytes but consumes kBlockBytes: stop while the load stays inside the row.
   for (; block < full_blocks && block * P::kBlockBytes + kWordBytes <= row_bytes; ++block) {

@@ -10,7 +10,9 @@
 #include <unordered_set>
 #include <utility>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
+#include "kernels/int_math.h"
 
 namespace lpusim {
 
@@ -18,9 +20,6 @@ static_assert(sizeof(View) == 16, "View: space and offset share a word, strides 
 static_assert(sizeof(Instruction) == 96, "Instruction: keep programs of millions of them small");
 
 namespace {
-
-constexpr int kBitsPerByte = 8;
-constexpr int kPartialBytes = 4;  // MATMUL partial sums: int32 or f32
 
 bool is_integer(ElemType type) { return type != ElemType::kNone && !is_float(type); }
 
@@ -44,7 +43,8 @@ OperandShape matmul_shape(const Instruction& inst, Operand operand) {
   const int es = elem_bytes(inst.type);
   switch (operand) {
     case Operand::kDst:
-      return shape_of(false, inst.m, matmul_groups(inst) * inst.n, kPartialBytes);
+      return shape_of(false, inst.m, matmul_groups(inst) * inst.n,
+                      static_cast<int>(kMatmulPartialBytes));
     case Operand::kA:
       return shape_of(false, inst.n, inst.k, es);
     case Operand::kB:
@@ -306,7 +306,7 @@ void View::out_of_range(std::uint64_t space_id, std::uint64_t offset_bytes, std:
 
 std::uint64_t matmul_groups(const Instruction& inst) {
   if (inst.kgroup == 0) return 1;
-  return (static_cast<std::uint64_t>(inst.k) + inst.kgroup - 1) / inst.kgroup;
+  return ceil_div(inst.k, inst.kgroup);
 }
 
 bool is_valid_name(std::string_view name) {

@@ -7,12 +7,11 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
 
 namespace lpusim {
 namespace {
-
-constexpr std::int64_t kPartialBytes = 4;  // MATMUL partial sums: int32 or f32
 
 // Counts of an instruction are 32-bit (program.h); larger ones are an input error.
 std::uint32_t count32(std::uint64_t value, const char* what) {
@@ -270,8 +269,9 @@ void ProgramBuilder::matmul(ElemType mode, std::uint32_t y_buffer, std::uint64_t
   inst.kgroup = kgroup;
   inst.a = w;
   inst.b = x;
-  const std::int64_t y_row = static_cast<std::int64_t>(matmul_groups(inst)) * n * kPartialBytes;
-  inst.dst = View{y_buffer, y_offset, kPartialBytes, y_row};
+  const std::int64_t y_row =
+      static_cast<std::int64_t>(matmul_groups(inst)) * n * kMatmulPartialBytes;
+  inst.dst = View{y_buffer, y_offset, kMatmulPartialBytes, y_row};
   emit(Unit::kMxm, inst);
 }
 

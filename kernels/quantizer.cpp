@@ -141,7 +141,7 @@ void check_shape(const QuantizedMatrix& q) {
 }  // namespace
 
 std::size_t QuantizedMatrix::stored_bytes() const {
-  return qweight.size() + sizeof(std::uint16_t) * (scales.size() + offsets.size());
+  return format.stored_bytes(rows, cols, group_size);
 }
 
 void quantize_row(const WeightFormat& format, const float* w, std::size_t cols, int group_size,

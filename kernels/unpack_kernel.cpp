@@ -8,13 +8,12 @@
 #include <numeric>
 #include <vector>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
+#include "kernels/int_math.h"
 
 namespace lpusim {
 namespace {
-
-constexpr int kBitsPerByte = 8;
-constexpr std::int64_t kScratchElemBytes = 2;  // u16
 
 // One slot position of a block: the code it produces and where its bits sit.
 struct SlotField {
@@ -81,10 +80,10 @@ void emit_field(ProgramBuilder& b, const SlotField& f, int bmax, const FieldGeom
                  g.block.block_bytes, static_cast<std::int64_t>(o.packed_row_stride)};
   const View codes{o.codes_buffer, o.codes_offset + static_cast<std::uint64_t>(f.weight),
                    g.block.weights_per_block, static_cast<std::int64_t>(o.codes_row_stride)};
-  const auto scratch_row = static_cast<std::int64_t>(g.total_blocks) * kScratchElemBytes;
+  const auto scratch_row = static_cast<std::int64_t>(g.total_blocks) * kU16Bytes;
   if (f.crosses()) {
     // u16 holding the slot; its top bit moves to bit 7 of the low byte.
-    const View scratch{o.scratch_buffer, 0, kScratchElemBytes, scratch_row};
+    const View scratch{o.scratch_buffer, 0, kU16Bytes, scratch_row};
     b.vector_imm(Opcode::kShr, ElemType::kU16, scratch, src, f.bit + f.width - kBitsPerByte, shape);
     if (sar > 0) {
       b.vector_imm(Opcode::kSar, ElemType::kI8, codes, scratch, sar, shape);
@@ -132,8 +131,8 @@ std::uint64_t unpack_scratch_bytes(const WeightFormat& format, std::uint64_t row
   if (!any_cross) return 0;
   const UnpackBlock block = unpack_block(format);
   const std::uint64_t codes = k / static_cast<std::uint64_t>(format.pattern_length());
-  const std::uint64_t blocks = (codes + block.codes_per_block - 1) / block.codes_per_block;
-  return rows * blocks * kScratchElemBytes;
+  const std::uint64_t blocks = ceil_div(codes, block.codes_per_block);
+  return rows * blocks * kU16Bytes;
 }
 
 void emit_unpack(ProgramBuilder& builder, const WeightFormat& format, std::uint64_t rows,
@@ -149,12 +148,12 @@ void emit_unpack(ProgramBuilder& builder, const WeightFormat& format, std::uint6
   g.block = unpack_block(format);
   const std::uint64_t codes = k / len;
   const auto per_block = static_cast<std::uint64_t>(g.block.codes_per_block);
-  g.total_blocks = (codes + per_block - 1) / per_block;
+  g.total_blocks = ceil_div(codes, per_block);
   const int bmax = format.max_bits();
   for (const SlotField& f : slot_fields(format)) {
     const auto c = static_cast<std::uint64_t>(f.code);
     if (c >= codes) continue;  // a short row: this position is in no block
-    g.blocks = (codes - c + per_block - 1) / per_block;
+    g.blocks = ceil_div(codes - c, per_block);
     emit_field(builder, f, bmax, g, operands);
   }
 }

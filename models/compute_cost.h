@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/hw.h"
+#include "kernels/int_math.h"  // ceil_div
 #include "kernels/program.h"
 
 namespace lpusim {
@@ -39,10 +40,5 @@ class MxmCost {
  private:
   MxmConfig mxm_;
 };
-
-// ceil(a / b) for b > 0; never overflows, even for a saturated a.
-inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
-  return a / b + (a % b != 0 ? 1 : 0);
-}
 
 }  // namespace lpusim

@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 
+#include "kernels/elem_sizes.h"
 #include "models/chip_events.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
@@ -11,9 +12,6 @@
 namespace lpusim {
 
 namespace {
-
-constexpr std::uint64_t kFp16Bytes = 2;
-constexpr std::uint64_t kMetadataBytesPerGroup = 4;  // fp16 scale + fp16 offset
 
 bool is_dispatch(Opcode op) {
   return op == Opcode::kNotify || op == Opcode::kWait || op == Opcode::kHalt;
@@ -95,10 +93,10 @@ PhaseResult simulate_phase(Simulation& simulation, const WorkloadSpec& spec, con
 }
 
 std::uint64_t stored_bytes(const LinearLayer& layer, const WeightFormat& format, int group_size) {
-  const auto rows = static_cast<std::uint64_t>(layer.out_features);
-  const auto cols = static_cast<std::uint64_t>(layer.in_features);
-  if (!layer.quantized || format.is_float()) return rows * cols * kFp16Bytes;
-  return rows * (format.row_bytes(cols) + group_count(cols, group_size) * kMetadataBytesPerGroup);
+  static const WeightFormat fp16 = parse_format("fp16");
+  return (layer.quantized ? format : fp16)
+      .stored_bytes(static_cast<std::uint64_t>(layer.out_features),
+                    static_cast<std::size_t>(layer.in_features), group_size);
 }
 
 nlohmann::json breakdown_json(const std::vector<KindBreakdown>& kinds) {

@@ -7,14 +7,15 @@
 #include <array>
 #include <string>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
 #include "kernels/gemm_kernel.h"
+#include "kernels/int_math.h"
 #include "kernels/llm_ops.h"
 
 namespace lpusim {
 namespace {
 
-constexpr std::uint64_t kF16Bytes = 2;
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
 
@@ -62,13 +63,10 @@ const WeightFormat& format_of(const Build& c, const LinearLayer& l) {
   return l.quantized ? c.spec.format : c.fp16;
 }
 
-// Codes + fp16 scales and offsets of one instance of a linear layer.
+// Codes + metadata of one instance of a linear layer.
 std::uint64_t linear_bytes(const LinearLayer& l, const WeightFormat& format, int group_size) {
-  const auto n = static_cast<std::uint64_t>(l.out_features);
-  const auto k = static_cast<std::size_t>(l.in_features);
-  std::uint64_t bytes = n * format.row_bytes(k);
-  if (!format.is_float()) bytes += 2 * n * group_count(k, group_size) * kF16Bytes;
-  return bytes;
+  return format.stored_bytes(static_cast<std::uint64_t>(l.out_features),
+                             static_cast<std::size_t>(l.in_features), group_size);
 }
 
 void check_spec(const WorkloadSpec& spec) {
@@ -119,7 +117,7 @@ void check_resident_fit(const WorkloadSpec& spec, const HwConfig& hw) {
   const std::uint64_t need = resident_weight_bytes(spec);
   const std::uint64_t have = hw.sram.capacity.count;
   if (need <= have) return;
-  const std::uint64_t chips = (need + have - 1) / have;
+  const std::uint64_t chips = ceil_div(need, have);
   throw SimulationError(fmt::format(
       "model {} in format {} needs {} bytes ({:.2f} GiB) of SRAM for resident weights; chip {} "
       "has {} bytes ({:.0f} MiB): the weights alone need at least {} such chips (or use "
@@ -138,7 +136,7 @@ std::string gemm_name(std::string_view layer, std::string_view linear_name) {
 // Resident weights: every GEMM's buffers and every norm buffer declared before the first GEMM,
 // so that GEMM tiling sees the SRAM they take.
 void declare_resident(ProgramBuilder& b, const Build& c) {
-  const std::uint64_t norm_bytes = c.step.hidden * kF16Bytes;
+  const std::uint64_t norm_bytes = c.step.hidden * kFp16Bytes;
   for (int l = 0; l < c.spec.model.layers; ++l) {
     const std::string layer = fmt::format("layer{}", l);
     b.add_buffer(layer + ".attn_norm", norm_bytes);
@@ -149,14 +147,14 @@ void declare_resident(ProgramBuilder& b, const Build& c) {
     const WeightFormat& f = format_of(c, l);
     const auto n = static_cast<std::uint64_t>(l.out_features);
     const auto k = static_cast<std::size_t>(l.in_features);
-    const std::uint64_t meta = n * group_count(k, c.spec.group_size) * kF16Bytes;
     for (std::int64_t i = 0; i < l.count; ++i) {
       const std::string layer = l.count == 1 ? "" : fmt::format("layer{}", i);
       const std::string name = gemm_name(layer, l.name);
       b.add_buffer(name + ".qweight", n * f.row_bytes(k));
-      if (f.is_float()) continue;
-      b.add_buffer(name + ".scales", meta);
-      b.add_buffer(name + ".offsets", meta);
+      for (const MetadataField& field : f.metadata) {
+        b.add_buffer(name + "." + field.name,
+                     n * f.metadata_row_bytes(field, k, c.spec.group_size));
+      }
     }
   }
 }
@@ -222,8 +220,9 @@ void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index)
 // Final norm over the last token of each sequence, LM head, logits to memory.
 void emit_head(ProgramBuilder& b, Build& c, const LlmActivations& a) {
   const LlmStep& s = c.step;
-  const auto row = static_cast<std::int64_t>(s.hidden * 4);
-  const View last{a.x, (s.tokens - 1) * s.hidden * 4, 4, row * static_cast<std::int64_t>(s.tokens)};
+  const auto row = static_cast<std::int64_t>(s.hidden) * kF32Bytes;
+  const View last{a.x, (s.tokens - 1) * s.hidden * kF32Bytes, kF32Bytes,
+                  row * static_cast<std::int64_t>(s.tokens)};
   const View h = f32_rows(a.h, s.hidden);
   emit_rms_norm(b, s, NormIo{"final_norm", last, h, s.batch});
   emit_linear(b, c, "", "lm_head", h, a.logits, s.batch, false);
@@ -248,7 +247,10 @@ namespace {
 enum class RegionKind { kWeight, kKv, kOther };
 
 RegionKind region_kind(std::string_view name, std::string_view embedding) {
-  for (std::string_view w : {".qweight", ".scales", ".offsets", "attn_norm", "mlp_norm"}) {
+  for (const std::string& suffix : stored_tensor_suffixes()) {
+    if (ends_with(name, "." + suffix)) return RegionKind::kWeight;
+  }
+  for (std::string_view w : {"attn_norm", "mlp_norm"}) {
     if (ends_with(name, w)) return RegionKind::kWeight;
   }
   if (name == "final_norm" || name == embedding) return RegionKind::kWeight;
@@ -304,7 +306,7 @@ std::uint64_t resident_weight_bytes(const WorkloadSpec& spec) {
     bytes += static_cast<std::uint64_t>(l.count) * linear_bytes(l, f, spec.group_size);
   }
   const auto norms = static_cast<std::uint64_t>(2 * spec.model.layers + 1);
-  return bytes + norms * static_cast<std::uint64_t>(spec.model.hidden) * kF16Bytes;
+  return bytes + norms * static_cast<std::uint64_t>(spec.model.hidden) * kFp16Bytes;
 }
 
 Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {

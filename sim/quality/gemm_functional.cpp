@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/elem_sizes.h"
 #include "kernels/error.h"
 #include "kernels/fp16.h"
 #include "sim/io/packed_weights.h"
@@ -156,7 +157,7 @@ void GemmFunctionalCheck::check_matmul(const Instruction& inst) {
   const std::uint64_t k0 = chunk * plan.k_chunk;
   const std::uint64_t m0 = block * plan.m_block;
   const std::uint64_t group = inst.kgroup == 0 ? inst.k : inst.kgroup;
-  const std::uint64_t groups = (inst.k + group - 1) / group;
+  const std::uint64_t groups = matmul_groups(inst);
   const std::uint8_t* y = state_->buffer_data(inst.dst.space) + inst.dst.offset;
   for (std::uint64_t mi = 0; mi < inst.m; ++mi) {
     for (std::uint64_t g = 0; g < groups; ++g) {
@@ -168,7 +169,7 @@ void GemmFunctionalCheck::check_matmul(const Instruction& inst) {
                   codes_[(n0 + ni) * data_.q.cols + k0 + kk];
         }
         std::int32_t got;
-        std::memcpy(&got, y + ((mi * groups + g) * inst.n + ni) * 4, 4);
+        std::memcpy(&got, y + ((mi * groups + g) * inst.n + ni) * kMatmulPartialBytes, sizeof got);
         if (got != want) exact_ = false;
       }
     }

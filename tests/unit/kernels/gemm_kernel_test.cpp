@@ -506,5 +506,37 @@ TEST(GemmKernel, ConsecutiveGemms_VxmUnpacksNextOpBeforeFinishingPrevious) {
   EXPECT_LT(first_second_unpack, last_first);
 }
 
+TEST(GemmKernel, MetadataRegionsAreNamedAndSizedByTheFormatsMetadataFields) {
+  // int4 k = 256, G = 64: 4 groups a row, n = 64 rows. With the format's fp16 fields each region
+  // holds 64 * 4 * 2 bytes; a format whose scale is f32 gets a region of 64 * 4 * 4 bytes and a
+  // CONVERT from f32, without any change to the kernel.
+  GemmSpec spec = spec_of("int4", 1, 256, 64);
+  spec.format.metadata[0].type = ElemType::kF32;
+  const GemmKernel k = build_gemm_program(spec, test_hw());
+  std::map<std::string, std::uint64_t> bytes;
+  for (const RegionDecl& r : k.program.regions) bytes[r.name] = r.bytes;
+  EXPECT_EQ(bytes.at("g.scales"), 64u * 4 * 4);
+  EXPECT_EQ(bytes.at("g.offsets"), 64u * 4 * 2);
+  int from_f32 = 0, from_f16 = 0;
+  for (const Instruction& inst : k.program.queue(Unit::kVxm)) {
+    if (inst.opcode != Opcode::kCvt || inst.type != ElemType::kF32) continue;
+    from_f32 += inst.src_type == ElemType::kF32 && inst.a.col_stride == 4 ? 1 : 0;
+    from_f16 += inst.src_type == ElemType::kF16 && inst.a.col_stride == 2 ? 1 : 0;
+  }
+  EXPECT_EQ(from_f32, 1);  // the scales of the one tile
+  EXPECT_EQ(from_f16, 1);  // its offsets
+}
+
+TEST(GemmKernel, AFormatWithMetadataOtherThanScaleAndOffset_IsAnInputError) {
+  GemmSpec spec = spec_of("int4", 1, 256, 64);
+  spec.format.metadata = {MetadataField{"lut", ElemType::kF16}};
+  try {
+    build_gemm_program(spec, test_hw());
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot decode"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace lpusim

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/fp16.h"
+#include "kernels/int_math.h"
 #include "kernels/program.h"
 
 namespace lpusim::testing {
@@ -287,7 +288,7 @@ class ReferenceMachine {
     const bool f16 = inst.type == ElemType::kF16;
     const int es = f16 ? 2 : 1;
     const std::uint64_t group = inst.kgroup == 0 ? inst.k : inst.kgroup;
-    const std::uint64_t groups = (inst.k + group - 1) / group;
+    const std::uint64_t groups = ceil_div(inst.k, group);
     for (std::uint64_t i = 0; i < inst.m; ++i) {
       for (std::uint64_t g = 0; g < groups; ++g) {
         const std::uint64_t end = std::min<std::uint64_t>(inst.k, (g + 1) * group);
