@@ -7,6 +7,12 @@
 
 namespace lpusim {
 
+namespace {
+
+constexpr std::size_t kPrefetchAhead = 8;
+
+}  // namespace
+
 QueueUnit::QueueUnit(const sc_core::sc_module_name& name, Unit unit)
     : sc_module(name), unit_(unit) {
   SC_THREAD(main);
@@ -76,22 +82,23 @@ inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
   if (ctx_->functional) ctx_->functional->execute(inst);
   if (ctx_->sinks) {
     const Femtoseconds start = ctx_->start_fs;  // events carry times from the run's start
-    InstructionEvent event;
-    event.chip = ctx_->chip;
-    event.unit = unit_;
-    event.index = index;
-    event.inst = &inst;
-    event.issue_fs = begin - start;
-    event.start_fs = busy_from - start;
-    event.end_fs = local_ - start;
-    event.complete_fs = std::max(complete, local_) - start;
-    if (inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore) {
-      event.transfer = TransferTiming{transfer.start - start, transfer.last_byte - start,
-                                      transfer.complete - start};
-    }
-    event.waited_fs = waited;
-    event.lands_fs = lands != 0 ? lands - start : 0;
-    event.cost = cost;
+    const bool moves_data = inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore;
+    // Every member given: no zeroing of the event first.
+    const InstructionEvent event{
+        ctx_->chip,
+        unit_,
+        index,
+        &inst,
+        begin - start,
+        busy_from - start,
+        local_ - start,
+        std::max(complete, local_) - start,
+        moves_data ? TransferTiming{transfer.start - start, transfer.last_byte - start,
+                                    transfer.complete - start}
+                   : TransferTiming{0, 0, 0},
+        waited,
+        inst.opcode == Opcode::kNotify ? lands - start : 0,
+        cost};
     ctx_->sinks->instruction(event);
   }
   return true;
@@ -125,6 +132,13 @@ void QueueUnit::run_queue() {
   completed_ = local_;
   for (std::size_t i = 0; i < queue.size(); ++i) {
     blocked_at_ = i;
+    if (i + kPrefetchAhead < queue.size()) {
+      // A long queue streams from memory: fetch an instruction a few ahead (both cache lines it
+      // may span) so that its loads overlap the work on the ones before.
+      const char* ahead = reinterpret_cast<const char*>(&queue[i + kPrefetchAhead]);
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + sizeof(Instruction) - 1);
+    }
     const Instruction& inst = queue[i];
     if (inst.opcode == Opcode::kHalt) break;
     if (!execute(static_cast<std::uint32_t>(i), inst)) return;  // aborted
