@@ -57,16 +57,16 @@ std::string semaphore_suffix(std::size_t i) { return (i < 10 ? "0" : "") + std::
 
 VcdSink::VcdSink(VcdOptions options) : options_(std::move(options)), file_(options_.path, "--vcd") {
   for (const UnitInfo& info : unit_table()) {
-    signals_.push_back({std::string(info.name), "busy", 1, false, false});
-    signals_.push_back({std::string(info.name), "opcode", kOpcodeBits, false, false});
+    signals_.push_back({std::string(info.name), "busy", 1, false});
+    signals_.push_back({std::string(info.name), "opcode", kOpcodeBits, false});
   }
   outstanding_ = static_cast<std::uint32_t>(signals_.size());
-  signals_.push_back({"memory_channel", "outstanding", kCountBits, false, true});
+  signals_.push_back({"memory_channel", "outstanding", kCountBits, false});
   channel_busy_ = static_cast<std::uint32_t>(signals_.size());
-  signals_.push_back({"memory_channel", "busy", 1, true, true});
+  signals_.push_back({"memory_channel", "busy", 1, true});
   first_semaphore_ = static_cast<std::uint32_t>(signals_.size());
   for (std::size_t i = 0; i < kVcdSemaphores; ++i) {
-    signals_.push_back({"dispatch", "sem" + semaphore_suffix(i), kSemaphoreBits, false, true});
+    signals_.push_back({"dispatch", "sem" + semaphore_suffix(i), kSemaphoreBits, false});
   }
   for (std::size_t i = 0; i < signals_.size(); ++i) ids_.push_back(vcd_id(static_cast<int>(i)));
   timeline_.assign(signals_.size(), 0);

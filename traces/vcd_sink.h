@@ -49,7 +49,6 @@ class VcdSink : public ChipEventSink {
     std::string name;
     int width = 1;
     bool count = false;  // holds a count, shown as 1 while it is positive
-    bool reset_each_run = false;
   };
   struct Change {
     Femtoseconds at = 0;

@@ -287,5 +287,31 @@ TEST(ChipVcd, RecordingStartedAfterAnotherRun_StartsItsTimeAxisAtZero) {
   EXPECT_EQ(vcd.stamps, stamps);
 }
 
+TEST(ChipVcd, SecondRun_StartsOneFemtosecondAfterTheFirstRunsLastActivity) {
+  testing::TempDir dir;
+  VcdRecording recording(dir);
+  Program p;
+  Instruction nop;
+  nop.opcode = Opcode::kNop;
+  nop.n0 = 7;
+  p.queue(Unit::kVxm) = {nop};
+  testing::run_on_test_chip(p, testing::round_number_chip());
+  testing::run_on_test_chip(p, testing::round_number_chip());
+  recording.finish();
+  const std::string text = testing::read_file(dir.file("run.vcd"));
+  // Run 1: busy [0, 7 ns), its last activity the queue's end at 7 ns. Run 2 starts 1 fs later,
+  // busy again until 14 ns + 1 fs; the file closes 1 fs after that.
+  EXPECT_NE(text.find("run 2 starts at 7000001 fs"), std::string::npos);
+  const Vcd vcd = parse_vcd(text);
+  std::vector<std::pair<Femtoseconds, std::uint64_t>> busy;
+  for (const Vcd::Change& c : vcd.changes) {
+    if (c.name == "vxm.busy") busy.emplace_back(c.at, c.value);
+  }
+  const std::vector<std::pair<Femtoseconds, std::uint64_t>> expected = {
+      {7 * kCycle, 0}, {7 * kCycle + 1, 1}, {14 * kCycle + 1, 0}};
+  EXPECT_EQ(busy, expected);
+  EXPECT_EQ(vcd.stamps.back(), 14 * kCycle + 2);
+}
+
 }  // namespace
 }  // namespace lpusim
