@@ -17,6 +17,7 @@
 #include "sim/llm/workload.h"
 #include "tests/sc/sc_simulation.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 #include "traces/vcd_sink.h"
 
@@ -269,15 +270,18 @@ TEST(ChipVcd, Window_OpensWithTheStateAtItsStart) {
   EXPECT_EQ(vxm, expected);
 }
 
+// One NOP of 7 cycles on the VXM.
+Program seven_cycle_nop() {
+  Program p;
+  p.queue(Unit::kVxm) = {testing::nop(7)};
+  return p;
+}
+
 TEST(ChipVcd, RecordingStartedAfterAnotherRun_StartsItsTimeAxisAtZero) {
   testing::run_on_test_chip(Program{}, testing::round_number_chip());  // not recorded
   testing::TempDir dir;
   VcdRecording recording(dir);
-  Program p;
-  Instruction nop;
-  nop.opcode = Opcode::kNop;
-  nop.n0 = 7;
-  p.queue(Unit::kVxm) = {nop};
+  const Program p = seven_cycle_nop();
   testing::run_on_test_chip(p, testing::round_number_chip());
   recording.finish();
   const Vcd vcd = parse_vcd(testing::read_file(dir.file("run.vcd")));
@@ -290,11 +294,7 @@ TEST(ChipVcd, RecordingStartedAfterAnotherRun_StartsItsTimeAxisAtZero) {
 TEST(ChipVcd, SecondRun_StartsOneFemtosecondAfterTheFirstRunsLastActivity) {
   testing::TempDir dir;
   VcdRecording recording(dir);
-  Program p;
-  Instruction nop;
-  nop.opcode = Opcode::kNop;
-  nop.n0 = 7;
-  p.queue(Unit::kVxm) = {nop};
+  const Program p = seven_cycle_nop();
   testing::run_on_test_chip(p, testing::round_number_chip());
   testing::run_on_test_chip(p, testing::round_number_chip());
   recording.finish();
