@@ -2,8 +2,12 @@
 // relative change against the first format and, for the seed's model, the seed's claims beside.
 // With no arguments: LLaMA-2-70B, int4 vs q3.5 at g128, on seed-80gbps.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <variant>
 
 #include "kernels/error.h"
 #include "sim/cli/cli_common.h"
@@ -12,6 +16,7 @@
 #include "sim/cli/seed_claims.h"
 #include "sim/engine/simulation.h"
 #include "sim/llm/llm_run.h"
+#include "sim/llm/statistics.h"
 
 namespace lpusim {
 
@@ -24,49 +29,57 @@ struct CompareOptions {
   std::string format = "text";
 };
 
-// One row of the comparison: how to read the figure from a run, and from a seed claim.
+// One row of the comparison: a statistic of the run or of its decode step, as `lpusim compare`
+// shows it (CompareShow), with the seed's claim for it when the seed makes one.
 struct Metric {
-  const char* name;
-  const char* unit;
-  int decimals;
-  std::function<double(const LlmRunResult&, const HwConfig&)> value;
-  std::function<double(const SeedClaim&)> seed;
+  CompareShow show;
+  std::function<StatValue(const LlmRunResult&, const HwConfig&)> read;
+  std::optional<double SeedClaim::*> seed;
+
+  double value(const LlmRunResult& r, const HwConfig& hw) const {
+    return show.shown.of(stat_number(read(r, hw)));
+  }
 };
 
+// The seed's claims, by the key of the statistic each one is a claim about.
+std::optional<double SeedClaim::*> seed_claim_of(const std::string& key) {
+  static const std::map<std::string, double SeedClaim::*> claims = {
+      {"model_bytes", &SeedClaim::model_size_gb},
+      {"model_size_vs_fp16", &SeedClaim::percent_of_fp16},
+      {"throughput_tok_s", &SeedClaim::throughput_tok_s},
+      {"first_token_latency_s", &SeedClaim::first_token_ms},
+      {"per_token_latency_s", &SeedClaim::per_token_ms},
+      {"weight_transfer_s", &SeedClaim::weight_transfer_ms},
+      {"avg_power_w", &SeedClaim::power_w}};
+  const auto it = claims.find(key);
+  if (it == claims.end()) return std::nullopt;
+  return it->second;
+}
+
+// The statistics of both catalogues that compare shows, in their CompareShow::row order.
 const std::vector<Metric>& metrics() {
-  static const std::vector<Metric> rows = {
-      {"model size", "GB", 2,
-       [](const LlmRunResult& r, const HwConfig&) { return r.size.bytes / 1e9; },
-       [](const SeedClaim& s) { return s.model_size_gb; }},
-      {"model size vs fp16", "%", 1,
-       [](const LlmRunResult& r, const HwConfig&) {
-         return 100.0 * static_cast<double>(r.size.bytes) / static_cast<double>(r.size.fp16_bytes);
-       },
-       [](const SeedClaim& s) { return s.percent_of_fp16; }},
-      {"throughput", "tokens/s", 3,
-       [](const LlmRunResult& r, const HwConfig&) { return r.throughput_tok_s(); },
-       [](const SeedClaim& s) { return s.throughput_tok_s; }},
-      {"first-token latency", "ms", 2,
-       [](const LlmRunResult& r, const HwConfig&) { return r.first_token_latency_s() * 1e3; },
-       [](const SeedClaim& s) { return s.first_token_ms; }},
-      {"per-token latency", "ms", 2,
-       [](const LlmRunResult& r, const HwConfig&) { return r.per_token_latency_s() * 1e3; },
-       [](const SeedClaim& s) { return s.per_token_ms; }},
-      {"weight transfer time per token", "ms", 2,
-       [](const LlmRunResult& r, const HwConfig& hw) { return r.weight_transfer_s(hw) * 1e3; },
-       [](const SeedClaim& s) { return s.weight_transfer_ms; }},
-      {"bandwidth-bound time per token", "ms", 2,
-       [](const LlmRunResult& r, const HwConfig&) {
-         return r.decode.metrics.bandwidth_bound_s * 1e3;
-       },
-       nullptr},
-      {"power", "W", 1,
-       [](const LlmRunResult& r, const HwConfig&) { return r.decode.metrics.avg_power_w; },
-       [](const SeedClaim& s) { return s.power_w; }},
-      {"energy per token", "J", 2,
-       [](const LlmRunResult& r, const HwConfig&) { return r.decode.metrics.energy_j_per_token; },
-       nullptr},
-  };
+  static const std::vector<Metric> rows = [] {
+    std::vector<Metric> out;
+    for (const Statistic<RunSource>& s : run_catalogue()) {
+      if (s.compare.row == 0) continue;
+      out.push_back({s.compare,
+                     [read = s.read](const LlmRunResult& r, const HwConfig& hw) {
+                       return read(RunSource{r, hw});
+                     },
+                     seed_claim_of(s.key)});
+    }
+    for (const Statistic<StepMetrics>& s : step_catalogue().statistics) {
+      if (s.compare.row == 0) continue;
+      out.push_back({s.compare,
+                     [read = s.read](const LlmRunResult& r, const HwConfig&) {
+                       return read(r.decode.metrics);
+                     },
+                     seed_claim_of(s.key)});
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Metric& a, const Metric& b) { return a.show.row < b.show.row; });
+    return out;
+  }();
   return rows;
 }
 
@@ -105,27 +118,30 @@ Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw
               ")",
           columns);
   for (const Metric& m : metrics()) {
-    std::vector<Cell> row = {m.name, m.unit};
-    for (const LlmRunResult& r : runs) row.push_back(Cell::number(m.value(r, hw), m.decimals));
+    std::vector<Cell> row = {m.show.label, m.show.shown.unit};
+    if (std::holds_alternative<std::string>(m.read(first, hw))) {  // a name: no change, no claim
+      for (const LlmRunResult& r : runs) row.push_back(std::get<std::string>(m.read(r, hw)));
+      while (row.size() < columns.size()) row.push_back("");
+      t.add_row(std::move(row));
+      continue;
+    }
+    const int decimals = m.show.shown.decimals;
+    for (const LlmRunResult& r : runs) row.push_back(Cell::number(m.value(r, hw), decimals));
     for (std::size_t i = 1; i < runs.size(); ++i) {
       row.push_back(percent_change(m.value(first, hw), m.value(runs[i], hw)));
     }
     if (seed) {
       std::vector<double> claims;
       for (const LlmRunResult& r : runs) {
-        if (m.seed) claims.push_back(m.seed(*seed_claim(r.spec.format.name)));
+        if (m.seed) claims.push_back(*seed_claim(r.spec.format.name).*(*m.seed));
       }
       for (std::size_t i = 0; i < runs.size(); ++i) {
-        row.push_back(m.seed ? Cell::number(claims[i], m.decimals) : Cell("-"));
+        row.push_back(m.seed ? Cell::number(claims[i], decimals) : Cell("-"));
       }
       row.push_back(m.seed ? Cell(percent_change(claims.front(), claims.back())) : Cell("-"));
     }
     t.add_row(std::move(row));
   }
-  std::vector<Cell> bound = {"bound by", ""};
-  for (const LlmRunResult& r : runs) bound.push_back(r.decode.metrics.bound);
-  while (bound.size() < columns.size()) bound.push_back("");
-  t.add_row(std::move(bound));
   return t;
 }
 

@@ -102,20 +102,25 @@ std::uint64_t stored_bytes(const LinearLayer& layer, const WeightFormat& format,
 nlohmann::json breakdown_json(const std::vector<KindBreakdown>& kinds) {
   nlohmann::json j = nlohmann::json::object();
   for (const KindBreakdown& k : kinds) {
-    j[k.kind] = {{"memory_s", k.memory_s},
-                 {"vxm_s", k.vxm_s},
-                 {"mxm_s", k.mxm_s},
-                 {"instructions", k.instructions}};
+    check_finite_statistics(breakdown_catalogue(), k);
+    nlohmann::json& of_kind = j[k.kind] = nlohmann::json::object();
+    write_statistics_json(breakdown_catalogue(), k, of_kind);
   }
   return j;
 }
 
 Table breakdown_table(const std::vector<KindBreakdown>& kinds, const std::string& title) {
-  Table t(title, {"layer kind", "memory (ms)", "vxm (ms)", "mxm (ms)", "instructions"});
+  std::vector<std::string> columns = {"layer kind"};
+  for (const Statistic<KindBreakdown>& s : breakdown_catalogue()) {
+    if (s.writers & kTableWriter) columns.push_back(s.label);
+  }
+  Table t(title, columns);
   for (const KindBreakdown& k : kinds) {
-    t.add_row({k.kind, Cell::number(k.memory_s * 1e3, 3), Cell::number(k.vxm_s * 1e3, 3),
-               Cell::number(k.mxm_s * 1e3, 3),
-               Cell::integer(static_cast<std::int64_t>(k.instructions))});
+    std::vector<Cell> row = {k.kind};
+    for (const Statistic<KindBreakdown>& s : breakdown_catalogue()) {
+      if (s.writers & kTableWriter) row.push_back(stat_cell(s.read(k), s.shown));
+    }
+    t.add_row(std::move(row));
   }
   return t;
 }
@@ -161,27 +166,14 @@ LlmRunResult run_llm(Simulation& simulation, const WorkloadSpec& spec, const HwC
   return r;
 }
 
-nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw) {
-  nlohmann::json j = step_metrics_json(r.decode.metrics);
-  j["model"] = r.spec.model.name;
-  j["quant"] = r.spec.format.name;
-  j["group_size"] = r.spec.group_size;
-  j["batch"] = r.spec.batch;
-  j["context"] = r.spec.context;
-  j["prompt"] = r.spec.prompt;
-  j["kv_format"] = std::string(kv_format_name(r.spec.kv));
-  j["per_token_latency_s"] = r.per_token_latency_s();
-  j["throughput_tok_s"] = r.throughput_tok_s();
-  j["first_token_latency_s"] =
-      r.prefill ? nlohmann::json(r.first_token_latency_s()) : nlohmann::json();
-  j["weight_transfer_s"] = r.weight_transfer_s(hw);
-  j["kv_write_bytes"] = r.decode.kv_write_bytes;
-  j["model_bytes"] = r.size.bytes;
-  j["model_fp16_bytes"] = r.size.fp16_bytes;
-  j["resident_bytes"] = r.resident_bytes;
+nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw, const RunCatalogue& run,
+                            const StepCatalogue& step) {
+  check_finite_statistics(run, RunSource{r, hw});
+  nlohmann::json j = step_metrics_json(r.decode.metrics, step);
+  write_statistics_json(run, RunSource{r, hw}, j);
   j["breakdown"] = breakdown_json(r.decode.breakdown);
   if (r.prefill) {
-    nlohmann::json p = step_metrics_json(r.prefill->metrics);
+    nlohmann::json p = step_metrics_json(r.prefill->metrics, step);
     p["breakdown"] = breakdown_json(r.prefill->breakdown);
     j["prefill"] = p;
   }
@@ -189,23 +181,16 @@ nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw) {
   return j;
 }
 
-std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw) {
+std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw,
+                                  const RunCatalogue& run, const StepCatalogue& step) {
   const std::string title = r.spec.model.name + " " + r.spec.format.name + " on " + hw.name +
                             " (batch " + std::to_string(r.spec.batch) + ", context " +
                             std::to_string(r.spec.context) + ")";
   Table head(title, {"metric", "value", "unit"});
-  head.add_row({"per-token latency", Cell::number(r.per_token_latency_s() * 1e3, 3), "ms"});
-  head.add_row({"throughput", Cell::number(r.throughput_tok_s(), 2), "tokens/s"});
-  if (r.prefill) {
-    head.add_row({"first-token latency (prefill of " + std::to_string(r.spec.prompt) + ")",
-                  Cell::number(r.first_token_latency_s() * 1e3, 3), "ms"});
-  }
-  head.add_row(
-      {"weight transfer time per token", Cell::number(r.weight_transfer_s(hw) * 1e3, 3), "ms"});
-  head.add_row({"model size", Cell::number(static_cast<double>(r.size.bytes) / 1e9, 2), "GB"});
-  head.add_row({"energy per token", Cell::number(r.decode.metrics.energy_j_per_token, 3), "J"});
+  add_statistics_rows(run, RunSource{r, hw}, kTableWriter, head);
+  add_statistics_rows(step.statistics, r.decode.metrics, kHeadlineWriter, head);
   std::vector<Table> tables = {head};
-  for (Table& t : step_metrics_tables(r.decode.metrics, "decode step")) tables.push_back(t);
+  for (Table& t : step_metrics_tables(r.decode.metrics, "decode step", step)) tables.push_back(t);
   tables.push_back(breakdown_table(r.decode.breakdown, "decode step by layer kind"));
   if (r.prefill) {
     tables.push_back(breakdown_table(r.prefill->breakdown, "prefill by layer kind"));

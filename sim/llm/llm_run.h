@@ -63,8 +63,14 @@ LlmRunResult run_llm(Simulation& simulation, const WorkloadSpec& spec, const HwC
                      bool with_prefill);
 
 // Every key of the report contract (docs/WORKLOAD.md, "Report contract"), the effective config and
-// the breakdown.
-nlohmann::json llm_run_json(const LlmRunResult& result, const HwConfig& hw);
-std::vector<Table> llm_run_tables(const LlmRunResult& result, const HwConfig& hw);
+// the breakdown: the statistics of `run` and, for the decode step and the prefill, of `step`.
+nlohmann::json llm_run_json(const LlmRunResult& result, const HwConfig& hw,
+                            const RunCatalogue& run = run_catalogue(),
+                            const StepCatalogue& step = step_catalogue());
+// A headline table (the run's table statistics, then the decode step's headline ones), the decode
+// step's tables and the breakdowns.
+std::vector<Table> llm_run_tables(const LlmRunResult& result, const HwConfig& hw,
+                                  const RunCatalogue& run = run_catalogue(),
+                                  const StepCatalogue& step = step_catalogue());
 
 }  // namespace lpusim

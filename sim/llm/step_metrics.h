@@ -10,6 +10,7 @@
 #include "kernels/hw.h"
 #include "models/chip.h"
 #include "sim/io/report.h"
+#include "sim/llm/statistics.h"
 
 namespace lpusim {
 
@@ -24,10 +25,12 @@ struct StepWork {
 // The work a program does, read off its instructions (program_traffic in sim/llm/workload.h).
 StepWork work_of_program(const Program& program);
 
+// One row of step_catalogue().resources, measured.
 struct UnitMetrics {
-  std::string name;  // "memory", "mem", "vxm", "mxm", "dispatch"
+  std::string name;  // ResourceRow::name
   double busy_s = 0;
-  double utilization = 0;  // busy / step time
+  double utilization = 0;    // busy / step time
+  bool bounds_steps = true;  // ResourceRow::bounds_steps
 };
 
 struct StepMetrics {
@@ -35,12 +38,12 @@ struct StepMetrics {
   std::uint64_t simulated_cycles = 0;
   std::uint64_t instructions = 0;
   StepWork work;
-  double bandwidth_floor_s = 0;  // (weight_bytes + kv_bytes) / memory bandwidth
-  double mac_floor_s = 0;        // macs / peak MAC rate
-  double memory_busy_s = 0;      // the channel carried data
-  double bandwidth_bound_s = 0;  // a transfer in flight while VXM and MXM were idle
-  std::string bound;             // "memory", "mxm", "vxm" or "dispatch"
-  std::vector<UnitMetrics> units;
+  double bandwidth_floor_s = 0;    // (weight_bytes + kv_bytes) / memory bandwidth
+  double mac_floor_s = 0;          // macs / peak MAC rate
+  double memory_busy_s = 0;        // the channel carried data
+  double bandwidth_bound_s = 0;    // a transfer in flight while VXM and MXM were idle
+  std::string bound;               // the busiest unit that bounds_steps
+  std::vector<UnitMetrics> units;  // one per step_catalogue().resources row, in its order
   std::uint64_t memory_bytes = 0;  // bytes moved on the channel (burst-rounded)
   std::uint64_t alu_ops = 0;
   double energy_j = 0;
@@ -48,15 +51,17 @@ struct StepMetrics {
   double avg_power_w = 0;
 };
 
-StepMetrics compute_step_metrics(const ChipRunResult& run, const HwConfig& hw,
-                                 const StepWork& work);
+// The units are measured per row of catalogue.resources; every real statistic of the catalogue is
+// checked finite (SimulationError naming its key otherwise).
+StepMetrics compute_step_metrics(const ChipRunResult& run, const HwConfig& hw, const StepWork& work,
+                                 const StepCatalogue& catalogue = step_catalogue());
 
-// Keys of the report contract: seconds, simulated_cycles, instructions, weight_bytes, kv_bytes,
-// bandwidth_floor_s, mac_floor_s, memory_busy_s, bandwidth_bound_s, bound,
-// units.<unit>.{busy_s,utilization}, energy_j, energy_j_per_token, avg_power_w.
-nlohmann::json step_metrics_json(const StepMetrics& metrics);
+// Every statistic of the catalogue shown in JSON, and units.<unit>.<key> per unit statistic.
+nlohmann::json step_metrics_json(const StepMetrics& metrics,
+                                 const StepCatalogue& catalogue = step_catalogue());
 
-// The same numbers as a two-column table (metric, value) and a per-unit table.
-std::vector<Table> step_metrics_tables(const StepMetrics& metrics, const std::string& title);
+// The statistics shown in tables as a (metric, value, unit) table, and a per-unit table.
+std::vector<Table> step_metrics_tables(const StepMetrics& metrics, const std::string& title,
+                                       const StepCatalogue& catalogue = step_catalogue());
 
 }  // namespace lpusim

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/input_file.h"
+#include "sim/llm/statistics.h"
 #include "sim/sweep/sweep_csv.h"
 
 namespace lpusim {
@@ -25,29 +26,7 @@ const std::vector<std::string>& parameter_columns() {
 }
 
 const std::vector<std::string>& metric_columns() {
-  static const std::vector<std::string> columns = [] {
-    std::vector<std::string> c = {"per_token_latency_s",
-                                  "throughput_tok_s",
-                                  "first_token_latency_s",
-                                  "weight_bytes",
-                                  "kv_bytes",
-                                  "macs",
-                                  "memory_bytes",
-                                  "model_bytes",
-                                  "bandwidth_floor_s",
-                                  "mac_floor_s",
-                                  "memory_busy_s",
-                                  "bandwidth_bound_s",
-                                  "bound"};
-    for (const char* unit : {"memory", "mem", "vxm", "mxm", "dispatch"}) {
-      c.push_back(fmt::format("units.{}.busy_s", unit));
-      c.push_back(fmt::format("units.{}.utilization", unit));
-    }
-    for (const char* key :
-         {"energy_j_per_token", "avg_power_w", "simulated_cycles", "instructions"})
-      c.emplace_back(key);
-    return c;
-  }();
+  static const std::vector<std::string> columns = sweep_metric_columns();
   return columns;
 }
 
@@ -121,11 +100,16 @@ void add_outcome_fields(const PointOutcome& outcome, std::map<std::string, std::
 }  // namespace
 
 std::vector<std::string> results_header(const std::vector<std::string>& hw_axes) {
+  return results_header(hw_axes, metric_columns());
+}
+
+std::vector<std::string> results_header(const std::vector<std::string>& hw_axes,
+                                        const std::vector<std::string>& metrics) {
   std::vector<std::string> header = parameter_columns();
   header.insert(header.end(), hw_axes.begin(), hw_axes.end());
   header.emplace_back("status");
   header.emplace_back("exit_code");
-  header.insert(header.end(), metric_columns().begin(), metric_columns().end());
+  header.insert(header.end(), metrics.begin(), metrics.end());
   header.emplace_back("error");
   return header;
 }

@@ -15,8 +15,11 @@ namespace lpusim {
 using ResultRow = std::vector<std::string>;
 
 // Column names: point, hash, the point's parameters, the varied hardware keys, status, exit_code,
-// the report contract's metrics (units.<unit>.busy_s, ...) and error.
+// the report contract's metrics (sweep_metric_columns() in sim/llm/statistics.h) and error.
 std::vector<std::string> results_header(const std::vector<std::string>& hw_axes);
+// The same with the given metric columns.
+std::vector<std::string> results_header(const std::vector<std::string>& hw_axes,
+                                        const std::vector<std::string>& metrics);
 
 // What one worker gave: its exit code (128 + signal when killed), stdout and stderr.
 struct PointOutcome {

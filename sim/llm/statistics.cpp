@@ -1,0 +1,290 @@
+// The catalogues of report statistics (one row per statistic, like the opcode table) and the value
+// helpers the writers share.
+#include "sim/llm/statistics.h"
+
+#include <algorithm>
+
+#include "models/chip.h"
+#include "models/sim_time.h"
+#include "sim/llm/llm_run.h"
+#include "sim/llm/step_metrics.h"
+
+namespace lpusim {
+
+namespace {
+
+// Table scalings of the catalogues.
+const TableScale kMicroseconds{1e6, 3, "us"};
+const TableScale kMilliseconds{1e3, 3, "ms"};
+const TableScale kNoTable{1, 0, ""};
+
+constexpr unsigned kJson = kJsonWriter;
+constexpr unsigned kJsonTable = kJsonWriter | kTableWriter;
+
+StatValue count(std::uint64_t value) { return value; }
+
+// The time every queue spent issuing instructions: a lower bound set by dispatch alone.
+double dispatch_busy_s(const ChipRunResult& run, const HwConfig& hw) {
+  std::uint64_t most = 0;
+  for (const UnitStats& u : run.units) most = std::max(most, u.instructions);
+  return static_cast<double>(most) / (hw.clock.value * hw.dispatch.issue_per_cycle);
+}
+
+std::vector<ResourceRow> resource_rows() {
+  std::vector<ResourceRow> rows;
+  rows.push_back({"memory", true, "the memory channel: time it spent transferring",
+                  [](const ChipRunResult& run, const HwConfig&) {
+                    return fs_to_seconds(run.memory.busy_fs);
+                  }});
+  for (const UnitInfo& info : unit_table()) {
+    const Unit unit = info.unit;
+    rows.push_back({std::string(info.name), info.bounds_steps, std::string(info.description),
+                    [unit](const ChipRunResult& run, const HwConfig&) {
+                      return fs_to_seconds(run.unit(unit).busy_fs);
+                    }});
+  }
+  rows.push_back({"dispatch", true,
+                  "issue slots: the longest queue's instructions at dispatch.issue_per_cycle",
+                  dispatch_busy_s});
+  return rows;
+}
+
+// The catalogues are tables: clang-format would break their rows apart.
+// clang-format off
+
+// Table scalings and compare rows shared by the rows below.
+const TableScale kCycles{1, 0, "cycles"};
+const TableScale kPlain{1, 0, ""};
+const TableScale kBytes{1, 0, "B"};
+const TableScale kGigabytes{1, 2, "GB", 1e9};
+const CompareShow kNotCompared{};
+
+StatValue real(double value) { return value; }
+
+StepCatalogue make_step_catalogue() {
+  using M = StepMetrics;
+  StepCatalogue c;
+  // key, label, unit, type, table scaling, writers, sweep column,
+  //   description,
+  //   read, label_of, compare
+  c.statistics = {
+      {"seconds", "time", "s", StatType::kReal, kMicroseconds, kJsonTable, 0,
+       "length of the step in simulated time",
+       [](const M& m) { return real(m.seconds); }},
+      {"simulated_cycles", "simulated cycles", "cycles", StatType::kCount, kCycles, kJsonTable, 17,
+       "the step in cycles of the chip clock",
+       [](const M& m) { return count(m.simulated_cycles); }},
+      {"instructions", "instructions", "", StatType::kCount, kPlain, kJsonTable, 18,
+       "instructions of every queue",
+       [](const M& m) { return count(m.instructions); }},
+      {"weight_bytes", "weight bytes", "B", StatType::kCount, kBytes, kJsonTable, 4,
+       "weights, scales/offsets, norm weights and embedding rows read from memory (before burst "
+       "rounding)",
+       [](const M& m) { return count(m.work.weight_bytes); }},
+      {"kv_bytes", "kv bytes", "B", StatType::kCount, kBytes, kJsonTable, 5,
+       "KV-cache bytes read in the step",
+       [](const M& m) { return count(m.work.kv_bytes); }},
+      {"macs", "MACs", "", StatType::kCount, kNoTable, kJson, 6,
+       "multiply-accumulates of every MATMUL",
+       [](const M& m) { return count(m.work.macs); }},
+      {"memory_bytes", "memory bytes", "B", StatType::kCount, kNoTable, kJson, 7,
+       "bytes the memory channel moved, rounded up to whole bursts",
+       [](const M& m) { return count(m.memory_bytes); }},
+      {"bandwidth_floor_s", "bandwidth floor", "s", StatType::kReal, kMicroseconds, kJsonTable, 9,
+       "(weight_bytes + kv_bytes) / memory bandwidth: the physical floor of a streamed step",
+       [](const M& m) { return real(m.bandwidth_floor_s); }},
+      {"mac_floor_s", "MAC floor", "s", StatType::kReal, kMicroseconds, kJsonTable, 10,
+       "macs / peak MAC rate of the MXM planes",
+       [](const M& m) { return real(m.mac_floor_s); }},
+      {"memory_busy_s", "memory busy", "s", StatType::kReal, kMicroseconds, kJsonTable, 11,
+       "time the memory channel spent transferring",
+       [](const M& m) { return real(m.memory_busy_s); }},
+      {"bandwidth_bound_s", "bandwidth-bound", "s", StatType::kReal, kMicroseconds, kJsonTable, 12,
+       "time during which a transfer was in flight while the VXM and the MXM were both idle",
+       [](const M& m) { return real(m.bandwidth_bound_s); }, nullptr,
+       {7, "bandwidth-bound time per token", {1e3, 2, "ms"}}},
+      {"bound", "bound by", "", StatType::kText, kNoTable, kJsonTable, 13,
+       "the unit with the largest busy time among those that bound a step",
+       [](const M& m) -> StatValue { return m.bound; }, nullptr,
+       {10, "bound by", kPlain}},
+      {"energy_j", "energy", "J", StatType::kReal, {1e3, 4, "mJ"}, kJsonTable, 0,
+       "energy from the per-byte and per-op coefficients and the static power",
+       [](const M& m) { return real(m.energy_j); }},
+      {"energy_j_per_token", "energy per token", "J", StatType::kReal, {1, 3, "J"},
+       kJsonWriter | kHeadlineWriter, 15,
+       "energy_j per token (B for decode, B x P for prefill)",
+       [](const M& m) { return real(m.energy_j_per_token); }, nullptr,
+       {9, "energy per token", {1, 2, "J"}}},
+      {"avg_power_w", "average power", "W", StatType::kReal, {1, 2, "W"}, kJsonTable, 16,
+       "energy_j / seconds",
+       [](const M& m) { return real(m.avg_power_w); }, nullptr,
+       {8, "power", {1, 1, "W"}}},
+  };
+  // key, units table column, unit, table scaling, description, read
+  c.unit_statistics = {
+      {"busy_s", "busy (us)", "s", kMicroseconds, "busy time",
+       [](const UnitMetrics& u) { return u.busy_s; }},
+      {"utilization", "utilization (%)", "", {100, 1, "%"}, "busy time / seconds",
+       [](const UnitMetrics& u) { return u.utilization; }},
+  };
+  c.resources = resource_rows();
+  c.units_sweep_column = 14;
+  return c;
+}
+
+RunCatalogue make_run_catalogue() {
+  using R = RunSource;
+  // The workload that was simulated: JSON only, and a sweep has it from the point instead.
+  const auto workload = [](std::string key, StatType type, std::string description,
+                           std::function<StatValue(const R&)> read) {
+    return Statistic<R>{std::move(key), "", "", type, kNoTable, kJson, 0, std::move(description),
+                        std::move(read)};
+  };
+  // key, label, unit, type, table scaling, writers, sweep column,
+  //   description,
+  //   read, label_of, compare
+  return {
+      workload("model", StatType::kText, "the model config's name",
+               [](const R& r) -> StatValue { return r.result.spec.model.name; }),
+      workload("quant", StatType::kText, "the weight format",
+               [](const R& r) -> StatValue { return r.result.spec.format.name; }),
+      workload("group_size", StatType::kCount, "quantization group size (0: per channel)",
+               [](const R& r) { return count(r.result.spec.group_size); }),
+      workload("batch", StatType::kCount, "sequences decoded together (B)",
+               [](const R& r) { return count(r.result.spec.batch); }),
+      workload("context", StatType::kCount, "tokens already in the KV cache",
+               [](const R& r) { return count(r.result.spec.context); }),
+      workload("prompt", StatType::kCount, "prompt tokens of the prefill (P)",
+               [](const R& r) { return count(r.result.spec.prompt); }),
+      workload("kv_format", StatType::kText, "the KV-cache format",
+               [](const R& r) -> StatValue {
+                 return std::string(kv_format_name(r.result.spec.kv));
+               }),
+      {"per_token_latency_s", "per-token latency", "s", StatType::kReal, kMilliseconds,
+       kJsonTable, 1,
+       "simulated time of one decode step (batch B produces B tokens); the same as seconds",
+       [](const R& r) { return real(r.result.per_token_latency_s()); }, nullptr,
+       {5, "per-token latency", {1e3, 2, "ms"}}},
+      {"throughput_tok_s", "throughput", "tokens/s", StatType::kReal, {1, 2, "tokens/s"},
+       kJsonTable, 2,
+       "B / per_token_latency_s",
+       [](const R& r) { return real(r.result.throughput_tok_s()); }, nullptr,
+       {3, "throughput", {1, 3, "tokens/s"}}},
+      {"first_token_latency_s", "first-token latency", "s", StatType::kReal, kMilliseconds,
+       kJsonTable, 3,
+       "simulated time of the prefill of prompt tokens; null with --no-prefill",
+       [](const R& r) {
+         return r.result.prefill ? real(r.result.first_token_latency_s()) : StatValue{};
+       },
+       [](const R& r) {
+         return "first-token latency (prefill of " + std::to_string(r.result.spec.prompt) + ")";
+       },
+       {4, "first-token latency", {1e3, 2, "ms"}}},
+      {"weight_transfer_s", "weight transfer time per token", "s", StatType::kReal, kMilliseconds,
+       kJsonTable, 0,
+       "weight_bytes / memory bandwidth (the seed report's figure)",
+       [](const R& r) { return real(r.result.weight_transfer_s(r.hw)); }, nullptr,
+       {6, "weight transfer time per token", {1e3, 2, "ms"}}},
+      {"kv_write_bytes", "kv write bytes", "B", StatType::kCount, kNoTable, kJson, 0,
+       "KV-cache bytes written in the step",
+       [](const R& r) { return count(r.result.decode.kv_write_bytes); }},
+      {"model_bytes", "model size", "B", StatType::kCount, kGigabytes, kJsonTable, 8,
+       "size of the whole model in the chosen format (scales and offsets included)",
+       [](const R& r) { return count(r.result.size.bytes); }, nullptr,
+       {1, "model size", kGigabytes}},
+      {"model_size_vs_fp16", "model size vs fp16", "%", StatType::kReal, kNoTable, 0, 0,
+       "model_bytes / model_fp16_bytes in percent",
+       [](const R& r) {
+         return real(100.0 * static_cast<double>(r.result.size.bytes) /
+                     static_cast<double>(r.result.size.fp16_bytes));
+       }, nullptr,
+       {2, "model size vs fp16", {1, 1, "%"}}},
+      {"model_fp16_bytes", "model size in fp16", "B", StatType::kCount, kNoTable, kJson, 0,
+       "size of the whole model in fp16",
+       [](const R& r) { return count(r.result.size.fp16_bytes); }},
+      {"resident_bytes", "resident bytes", "B", StatType::kCount, kNoTable, kJson, 0,
+       "SRAM the weights take with weights: resident; 0 when streamed",
+       [](const R& r) { return count(r.result.resident_bytes); }},
+  };
+}
+
+BreakdownCatalogue make_breakdown_catalogue() {
+  using K = KindBreakdown;
+  const TableScale milliseconds{1e3, 3, ""};
+  // key, label (the table column), unit, type, table scaling, writers, sweep column,
+  //   description,
+  //   read, label_of, compare (spelled out: GCC 12 stops on their defaults in this instantiation)
+  return {
+      {"memory_s", "memory (ms)", "s", StatType::kReal, milliseconds, kJsonTable, 0,
+       "channel time of the kind's transfers",
+       [](const K& k) { return real(k.memory_s); }, nullptr, kNotCompared},
+      {"vxm_s", "vxm (ms)", "s", StatType::kReal, milliseconds, kJsonTable, 0,
+       "VXM busy time of the kind's instructions",
+       [](const K& k) { return real(k.vxm_s); }, nullptr, kNotCompared},
+      {"mxm_s", "mxm (ms)", "s", StatType::kReal, milliseconds, kJsonTable, 0,
+       "MXM busy time of the kind's instructions",
+       [](const K& k) { return real(k.mxm_s); }, nullptr, kNotCompared},
+      {"instructions", "instructions", "", StatType::kCount, kPlain, kJsonTable, 0,
+       "instructions of the kind (dispatch instructions not counted)",
+       [](const K& k) { return count(k.instructions); }, nullptr, kNotCompared},
+  };
+}
+
+// clang-format on
+
+}  // namespace
+
+const BreakdownCatalogue& breakdown_catalogue() {
+  static const BreakdownCatalogue catalogue = make_breakdown_catalogue();
+  return catalogue;
+}
+
+const StepCatalogue& step_catalogue() {
+  static const StepCatalogue catalogue = make_step_catalogue();
+  return catalogue;
+}
+
+const RunCatalogue& run_catalogue() {
+  static const RunCatalogue catalogue = make_run_catalogue();
+  return catalogue;
+}
+
+double stat_number(const StatValue& value) {
+  if (const auto* real = std::get_if<double>(&value)) return *real;
+  if (const auto* n = std::get_if<std::uint64_t>(&value)) return static_cast<double>(*n);
+  return 0;
+}
+
+nlohmann::json stat_json(const StatValue& value) {
+  if (const auto* real = std::get_if<double>(&value)) return *real;
+  if (const auto* n = std::get_if<std::uint64_t>(&value)) return *n;
+  if (const auto* text = std::get_if<std::string>(&value)) return *text;
+  return nullptr;
+}
+
+Cell stat_cell(const StatValue& value, const TableScale& shown) {
+  if (const auto* text = std::get_if<std::string>(&value)) return *text;
+  if (const auto* n = std::get_if<std::uint64_t>(&value); n && shown.is_identity()) {
+    return Cell::integer(static_cast<std::int64_t>(*n));
+  }
+  return Cell::number(shown.of(stat_number(value)), shown.decimals);
+}
+
+std::vector<std::string> sweep_metric_columns(const RunCatalogue& run, const StepCatalogue& step) {
+  std::vector<SweepColumn> columns;
+  add_sweep_columns(run, columns);
+  add_sweep_columns(step.statistics, columns);
+  for (const ResourceRow& resource : step.resources) {
+    for (const UnitStatistic& s : step.unit_statistics) {
+      columns.push_back({step.units_sweep_column, "units." + resource.name + "." + s.key});
+    }
+  }
+  std::stable_sort(columns.begin(), columns.end(), [](const SweepColumn& a, const SweepColumn& b) {
+    return a.position < b.position;
+  });
+  std::vector<std::string> keys;
+  for (const SweepColumn& c : columns) keys.push_back(c.key);
+  return keys;
+}
+
+}  // namespace lpusim
