@@ -11,7 +11,7 @@ ChipSystem::ChipSystem(int chips) {
     throw SimulationError("a chip system needs at least one chip, got " + std::to_string(chips));
   }
   for (int i = 0; i < chips; ++i) {
-    chips_.push_back(std::make_unique<Chip>(("chip" + std::to_string(i)).c_str(), i));
+    chips_.push_back(new Chip(("chip" + std::to_string(i)).c_str(), i));
   }
 }
 

@@ -2,7 +2,6 @@
 // another (each run starts at the kernel's current time); today every command uses chip 0.
 #pragma once
 
-#include <memory>
 #include <vector>
 
 #include "models/chip.h"
@@ -12,7 +11,9 @@ namespace lpusim {
 class ChipSystem {
  public:
   // Builds `chips` chips named chip0, chip1, ...; must happen during elaboration (before the
-  // kernel first starts).
+  // kernel first starts). SystemC does not support destroying an elaborated module whose
+  // processes have run, so the chips stay with the kernel (which holds them) until the process
+  // exits; destroying the ChipSystem does not destroy them.
   explicit ChipSystem(int chips);
 
   int size() const { return static_cast<int>(chips_.size()); }
@@ -20,7 +21,7 @@ class ChipSystem {
   Chip& chip(int index);
 
  private:
-  std::vector<std::unique_ptr<Chip>> chips_;
+  std::vector<Chip*> chips_;
 };
 
 }  // namespace lpusim

@@ -35,9 +35,7 @@ Simulation::Simulation(const SimulationOptions& options) {
   restore_asan_stack_bounds();
 }
 
-// SystemC does not support destroying an elaborated hierarchy whose processes have run: the
-// chips stay with the kernel until the process exits.
-Simulation::~Simulation() { (void)system_.release(); }
+Simulation::~Simulation() = default;
 
 int Simulation::chips() const { return system_->size(); }
 
