@@ -73,8 +73,13 @@ ChipRunResult Simulation::run(const Program& program, const HwConfig& hw,
   const MemoryChannelCore& memory = *timing.memory;
   result.memory = memory.stats();
   result.memory_in_flight_fs = memory.in_flight().total();
-  result.bandwidth_bound_fs = uncovered_time(memory.in_flight(), result.unit(Unit::kVxm).busy,
-                                             result.unit(Unit::kMxm).busy);
+  // Bandwidth-bound: data in flight while no unit that can bound a step (the compute units of the
+  // unit table) was busy.
+  std::vector<const BusyIntervals*> compute;
+  for (const UnitInfo& unit : unit_table()) {
+    if (unit.bounds_steps) compute.push_back(&result.unit(unit.unit).busy);
+  }
+  result.bandwidth_bound_fs = uncovered_time(memory.in_flight(), compute);
   return result;
 }
 

@@ -40,9 +40,7 @@ class BreakdownSink : public ChipEventSink {
       k.memory_s += fs_to_seconds(e.transfer.last_byte - e.transfer.start);
     }
     ++k.instructions;
-    const double seconds = fs_to_seconds(e.end_fs - e.issue_fs);
-    if (e.unit == Unit::kVxm) k.vxm_s += seconds;
-    if (e.unit == Unit::kMxm) k.mxm_s += seconds;
+    k.unit_s[static_cast<std::size_t>(e.unit)] += fs_to_seconds(e.end_fs - e.issue_fs);
   }
 
   std::vector<KindBreakdown> result() const {

@@ -3,6 +3,7 @@
 // of where the time goes and the model's size in the chosen format.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,10 +22,11 @@ class Simulation;
 // Busy time per unit of the instructions of one layer kind ("attention", "mlp", ...).
 struct KindBreakdown {
   std::string kind;
-  double memory_s = 0;  // channel time of its transfers
-  double vxm_s = 0;
-  double mxm_s = 0;
+  double memory_s = 0;                      // channel time of its transfers
+  std::array<double, kUnitCount> unit_s{};  // busy time of each queue, indexed by Unit
   std::uint64_t instructions = 0;
+
+  double busy_s(Unit unit) const { return unit_s[static_cast<std::size_t>(unit)]; }
 };
 
 struct PhaseResult {

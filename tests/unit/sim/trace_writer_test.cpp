@@ -96,7 +96,7 @@ TEST(TraceWriter, VectorOp_IsOneSliceOnTheVxmTrackWithArgs) {
   ASSERT_NE(slice, nullptr);
   EXPECT_EQ((*slice)["name"], "ADD.i32");
   EXPECT_EQ((*slice)["cat"], "vector");
-  EXPECT_EQ((*slice)["tid"], kTrackVxm);
+  EXPECT_EQ((*slice)["tid"], busy_track(Unit::kVxm));
   EXPECT_DOUBLE_EQ((*slice)["ts"].get<double>(), 0.01);
   EXPECT_DOUBLE_EQ((*slice)["dur"].get<double>(), 0.004);
   EXPECT_EQ((*slice)["args"]["index"], 7);
@@ -118,8 +118,8 @@ TEST(TraceWriter, StalledLoad_IsAStallASlotOnMemAndATransferOnTheChannel) {
     run.on_instruction(event(Unit::kMem, 0, load, 0, 6 * kCycle, 5 * kCycle, t));
   });
   const std::vector<TraceEvent> events = read_events(dir.file("t.json"));
-  const std::vector<TraceEvent> stall = slices(events, kTrackMemSync);
-  const std::vector<TraceEvent> issue = slices(events, kTrackMem);
+  const std::vector<TraceEvent> stall = slices(events, sync_track(Unit::kMem));
+  const std::vector<TraceEvent> issue = slices(events, busy_track(Unit::kMem));
   const std::vector<TraceEvent> channel = slices(events, kTrackMemoryChannel);
   ASSERT_EQ(stall.size(), 1u);
   ASSERT_EQ(issue.size(), 1u);
@@ -201,7 +201,7 @@ TEST(TraceWriter, EventLimit_KeepsEverythingBeforeTheCutAndSaysSo) {
   EXPECT_GE(other["events"].get<double>(), 20);
   EXPECT_LE(other["events"].get<double>(), 22);  // plus the few that complete the cut
   // Every slice that starts before the cut is there, on both tracks.
-  for (int track : {kTrackVxm, kTrackMxm}) {
+  for (int track : {busy_track(Unit::kVxm), busy_track(Unit::kMxm)}) {
     std::uint64_t before_cut = 0;
     for (const TraceEvent& e : slices(events, track)) before_cut += e.ts < *cut ? 1 : 0;
     EXPECT_EQ(before_cut, *cut / kCycle) << track;
