@@ -7,9 +7,16 @@
 #include "kernels/gemm_kernel.h"
 #include "models/chip.h"
 #include "sim/config/hw_config.h"
+#include "sim/engine/simulation.h"
 
 namespace lpusim {
 namespace {
+
+// The benchmarks of this program share one Simulation: SystemC elaborates once per process.
+Simulation& simulation() {
+  static Simulation instance;
+  return instance;
+}
 
 HwConfig seed_chip() {
   return load_hw_config(std::string(LPUSIM_BENCH_SOURCE_DIR) + "/configs/hw/seed-80gbps.yaml");
@@ -32,7 +39,7 @@ void BM_SimulateGemv(benchmark::State& state, const std::string& quant) {
   const GemmKernel kernel = build_gemm_program(up_projection(quant), hw);
   const std::uint64_t instructions = kernel.program.instruction_count();
   for (auto _ : state) {
-    const ChipRunResult r = run_on_chip(kernel.program, hw);
+    const ChipRunResult r = simulation().run(kernel.program, hw);
     benchmark::DoNotOptimize(r.cycles);
   }
   state.counters["instructions"] = static_cast<double>(instructions);
@@ -47,7 +54,7 @@ void BM_BuildAndSimulateGemv(benchmark::State& state, const std::string& quant) 
   const HwConfig hw = seed_chip();
   for (auto _ : state) {
     const GemmKernel kernel = build_gemm_program(up_projection(quant), hw);
-    const ChipRunResult r = run_on_chip(kernel.program, hw);
+    const ChipRunResult r = simulation().run(kernel.program, hw);
     benchmark::DoNotOptimize(r.cycles);
   }
 }

@@ -147,11 +147,14 @@ void write_declarations(Out& out, const Program& p) {
 
 std::string write_asm(const Program& program) {
   Out out;
+  std::string per_queue;
+  for (const UnitInfo& unit : unit_table()) {
+    per_queue += fmt::format("{}{} {}", per_queue.empty() ? "" : ", ", unit.name,
+                             program.queue(unit.unit).size());
+  }
   fmt::format_to(std::back_inserter(out),
-                 "# lpusim program: {} instructions (mem {}, vxm {}, mxm {}), {} bytes of SRAM\n",
-                 program.instruction_count(), program.queue(Unit::kMem).size(),
-                 program.queue(Unit::kVxm).size(), program.queue(Unit::kMxm).size(),
-                 program.sram_bytes());
+                 "# lpusim program: {} instructions ({}), {} bytes of SRAM\n",
+                 program.instruction_count(), per_queue, program.sram_bytes());
   write_declarations(out, program);
   for (int q = 0; q < kUnitCount; ++q) {
     const Unit unit = static_cast<Unit>(q);

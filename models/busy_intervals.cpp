@@ -42,8 +42,13 @@ std::vector<Interval> merge_union(const std::vector<Interval>& a, const std::vec
 
 Femtoseconds uncovered_time(const BusyIntervals& covered, const BusyIntervals& excluded_a,
                             const BusyIntervals& excluded_b) {
-  const std::vector<Interval> excluded =
-      merge_union(excluded_a.intervals(), excluded_b.intervals());
+  return uncovered_time(covered, {&excluded_a, &excluded_b});
+}
+
+Femtoseconds uncovered_time(const BusyIntervals& covered,
+                            const std::vector<const BusyIntervals*>& excluded_sets) {
+  std::vector<Interval> excluded;
+  for (const BusyIntervals* set : excluded_sets) excluded = merge_union(excluded, set->intervals());
   Femtoseconds result = 0;
   std::size_t e = 0;
   for (const Interval& c : covered.intervals()) {

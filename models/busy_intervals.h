@@ -25,7 +25,10 @@ class BusyIntervals {
   std::vector<Interval> intervals_;
 };
 
-// Length of the part of `covered` not overlapped by any interval of `excluded_a` or `excluded_b`.
+// Length of the part of `covered` not overlapped by any interval of any of `excluded`.
+Femtoseconds uncovered_time(const BusyIntervals& covered,
+                            const std::vector<const BusyIntervals*>& excluded);
+// The same with two excluded sets.
 Femtoseconds uncovered_time(const BusyIntervals& covered, const BusyIntervals& excluded_a,
                             const BusyIntervals& excluded_b);
 

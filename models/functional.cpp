@@ -7,6 +7,7 @@
 
 #include "kernels/error.h"
 #include "kernels/fp16.h"
+#include "kernels/int_math.h"
 
 namespace lpusim {
 
@@ -260,7 +261,7 @@ template <typename Mac>
 void matmul_groups(const Instruction& inst, const std::uint8_t* w, const std::uint8_t* x,
                    std::uint8_t* y) {
   const std::uint64_t group = inst.kgroup == 0 ? inst.k : inst.kgroup;
-  const std::uint64_t groups = (inst.k + group - 1) / group;
+  const std::uint64_t groups = ceil_div(inst.k, group);
   for (std::uint64_t i = 0; i < inst.m; ++i) {
     for (std::uint64_t g = 0; g < groups; ++g) {
       const std::uint64_t k_end = std::min<std::uint64_t>(inst.k, (g + 1) * group);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/int_math.h"
+
 namespace lpusim {
 
 MemoryChannelCore::MemoryChannelCore(const MemoryConfig& config)
@@ -10,7 +12,7 @@ MemoryChannelCore::MemoryChannelCore(const MemoryConfig& config)
 
 std::uint64_t MemoryChannelCore::rounded_bytes(std::uint64_t bytes) const {
   const std::uint64_t burst = config_.burst.count;
-  return mul_saturated(bytes / burst + (bytes % burst != 0 ? 1 : 0), burst);
+  return mul_saturated(ceil_div(bytes, burst), burst);
 }
 
 Femtoseconds MemoryChannelCore::occupancy_fs(std::uint64_t rounded) const {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "kernels/error.h"
+#include "kernels/int_math.h"
 #include "kernels/quantity.h"
 
 namespace lpusim {
@@ -87,9 +88,7 @@ class Clock {
     return mul_saturated(cycles, period_fs_);
   }
   // Whole cycles elapsed by `fs`, rounded up (a partly used cycle counts).
-  std::uint64_t fs_to_cycles_ceil(Femtoseconds fs) const {
-    return fs / period_fs_ + (fs % period_fs_ != 0 ? 1 : 0);
-  }
+  std::uint64_t fs_to_cycles_ceil(Femtoseconds fs) const { return ceil_div(fs, period_fs_); }
   Hertz frequency() const { return frequency_; }
 
  private:

@@ -9,8 +9,7 @@ namespace lpusim {
 
 namespace {
 
-constexpr std::array<std::string_view, kTraceTrackCount> kTrackNames = {
-    "mem", "mem sync", "vxm", "vxm sync", "mxm", "mxm sync", "memory channel"};
+constexpr std::string_view kMemoryChannelTrack = "memory channel";
 constexpr int kElemTypeCount = static_cast<int>(ElemType::kF32) + 1;
 constexpr std::string_view kGenerator = "lpusim 0.1.0";
 constexpr std::size_t kSeparatorBytes = 4;  // ",\n{" and the closing "}"
@@ -18,8 +17,10 @@ constexpr std::size_t kSeparatorBytes = 4;  // ",\n{" and the closing "}"
 }  // namespace
 
 std::string_view trace_track_name(int track) {
+  if (track == kTrackMemoryChannel) return kMemoryChannelTrack;
   if (track < 1 || track > kTraceTrackCount) return "";
-  return kTrackNames[static_cast<std::size_t>(track - 1)];
+  const UnitInfo& unit = unit_info(static_cast<Unit>((track - 1) / 2));
+  return track == busy_track(unit.unit) ? unit.name : unit.sync_track;
 }
 
 ChromeTraceWriter::ChromeTraceWriter(const std::string& path, ChromeTraceOptions options)

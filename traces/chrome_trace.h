@@ -23,21 +23,16 @@ struct ChromeTraceOptions {
   std::uint64_t event_limit = kDefaultTraceEventLimit;
 };
 
-// Track ids (Chrome "tid") of each run's process, in display order: a unit's busy track is
-// followed by its sync track (WAIT, NOTIFY, stalls on a full channel).
-enum TraceTrack : int {
-  kTrackMem = 1,
-  kTrackMemSync,
-  kTrackVxm,
-  kTrackVxmSync,
-  kTrackMxm,
-  kTrackMxmSync,
-  kTrackMemoryChannel,
-};
-inline constexpr int kTraceTrackCount = 7;
-std::string_view trace_track_name(int track);  // "mem", "mem sync", ..., "memory channel"
-inline int busy_track(Unit unit) { return kTrackMem + 2 * static_cast<int>(unit); }
-inline int sync_track(Unit unit) { return busy_track(unit) + 1; }
+// Track ids (Chrome "tid") of each run's process, in display order, from the unit table: each
+// queue's busy track is followed by its sync track (WAIT, NOTIFY, stalls on a full channel); the
+// memory channel's track comes last.
+inline constexpr int busy_track(Unit unit) { return 1 + 2 * static_cast<int>(unit); }
+inline constexpr int sync_track(Unit unit) { return busy_track(unit) + 1; }
+inline constexpr int kTrackMemoryChannel = 1 + 2 * kUnitCount;
+inline constexpr int kTraceTrackCount = kTrackMemoryChannel;
+// The unit's name for a busy track, its sync track name ("mem sync") for a sync track, "memory
+// channel", or "" for an id that is no track.
+std::string_view trace_track_name(int track);
 
 class ChromeTraceRun;
 

@@ -29,8 +29,6 @@ ChromeTraceRun::ChromeTraceRun(ChromeTraceWriter& writer, int pid, const Program
       label_(std::move(label)),
       filter_(writer.options().filter),
       merge_(writer.options().merge),
-      issue_fs_(Clock(hw.clock).period_fs() /
-                static_cast<Femtoseconds>(std::max(1, hw.dispatch.issue_per_cycle))),
       bandwidth_bps_(static_cast<std::int64_t>(hw.memory.bandwidth.value)),
       bandwidth_(filter_.window,
                  [this](Femtoseconds at, std::int64_t v) {
@@ -78,24 +76,19 @@ void ChromeTraceRun::write_metadata(const HwConfig& hw) {
                 static_cast<double>(program_.sram_bytes()));
 }
 
-void ChromeTraceRun::on_transfer(const Instruction&, const TransferTiming& timing) {
-  transfer_ = timing;
+void ChromeTraceRun::on_instruction(const InstructionEvent& event) {
+  if (tag_selected_[event.inst->tag]) record(event);
+  progress_[static_cast<int>(event.unit)] = event.end_fs;
 }
 
-void ChromeTraceRun::on_instruction(Unit unit, std::uint32_t index, const Instruction& inst,
-                                    Femtoseconds start_fs, Femtoseconds end_fs) {
-  if (tag_selected_[inst.tag]) record(unit, index, inst, start_fs, end_fs);
-  transfer_.reset();
-  progress_[static_cast<int>(unit)] = end_fs;
-}
-
-void ChromeTraceRun::record(Unit unit, std::uint32_t index, const Instruction& inst,
-                            Femtoseconds start_fs, Femtoseconds end_fs) {
+void ChromeTraceRun::record(const InstructionEvent& event) {
+  const Instruction& inst = *event.inst;
+  const Unit unit = event.unit;
   Slice s;
-  s.start = start_fs;
-  s.end = end_fs;
+  s.start = event.issue_fs;
+  s.end = event.end_fs;
   s.inst = &inst;
-  s.index = index;
+  s.index = event.index;
   s.track = busy_track(unit);
   switch (inst.opcode) {
     case Opcode::kWait:
@@ -106,7 +99,7 @@ void ChromeTraceRun::record(Unit unit, std::uint32_t index, const Instruction& i
       break;
     case Opcode::kLoad:
     case Opcode::kStore:
-      record_transfer(unit, index, inst, start_fs, end_fs);
+      record_transfer(event);
       return;
     case Opcode::kMatmul:
       s.kind = Kind::kMatmul;
@@ -125,35 +118,36 @@ void ChromeTraceRun::record(Unit unit, std::uint32_t index, const Instruction& i
 
 // A LOAD/STORE: a stall while the channel had no free slot (sync track), the issue slot (busy
 // track), the transfer on the channel, and the counters' changes.
-void ChromeTraceRun::record_transfer(Unit unit, std::uint32_t index, const Instruction& inst,
-                                     Femtoseconds start_fs, Femtoseconds end_fs) {
-  const Femtoseconds issue = end_fs - issue_fs_;
+void ChromeTraceRun::record_transfer(const InstructionEvent& event) {
+  const Instruction& inst = *event.inst;
+  const Unit unit = event.unit;
+  const Femtoseconds issue = event.start_fs;  // the issue slot
+  const TransferTiming& transfer = event.transfer;
   Slice s;
   s.inst = &inst;
-  s.index = index;
+  s.index = event.index;
   s.amount = inst.transfer_bytes();
-  if (issue > start_fs) {
-    s.start = start_fs;
+  if (issue > event.issue_fs) {
+    s.start = event.issue_fs;
     s.end = issue;
     s.track = sync_track(unit);
     s.kind = Kind::kStall;
     add(s);
   }
   s.start = issue;
-  s.end = end_fs;
+  s.end = event.end_fs;
   s.track = busy_track(unit);
   s.kind = Kind::kIssue;
   add(s);
-  if (!transfer_) return;
-  s.start = transfer_->start;
-  s.end = transfer_->last_byte;
+  s.start = transfer.start;
+  s.end = transfer.last_byte;
   s.track = kTrackMemoryChannel;
   s.kind = Kind::kTransfer;
   add(s);
   outstanding_.add(issue, 1);
-  outstanding_.add(transfer_->complete, -1);
-  bandwidth_.add(transfer_->start, bandwidth_bps_);
-  bandwidth_.add(transfer_->last_byte, -bandwidth_bps_);
+  outstanding_.add(transfer.complete, -1);
+  bandwidth_.add(transfer.start, bandwidth_bps_);
+  bandwidth_.add(transfer.last_byte, -bandwidth_bps_);
 }
 
 void ChromeTraceRun::add(const Slice& slice) {
@@ -299,6 +293,17 @@ void ChromeTraceRun::finish() {
   }
   bandwidth_.finish();
   outstanding_.finish();
+}
+
+ChromeTraceSink::~ChromeTraceSink() = default;
+
+void ChromeTraceSink::on_run_begin(const RunBegin& run) {
+  run_ = writer_.begin_run(*run.program, *run.hw, run.label);
+}
+
+void ChromeTraceSink::on_run_end(const RunEnd&) {
+  run_->finish();
+  run_.reset();
 }
 
 }  // namespace lpusim

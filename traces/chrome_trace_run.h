@@ -1,29 +1,29 @@
-// One run of the chip recorded into a ChromeTraceWriter: turns executed instructions into
+// One run of the chip recorded into a ChromeTraceWriter: turns the instruction events into
 // slices (busy parts on the unit tracks, waits and stalls on the sync tracks, transfers on the
 // channel track), applies the window, layer filter and merging, and feeds the channel counters.
+// Every time comes from the events; nothing is recomputed here.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "models/chip.h"
+#include "models/chip_events.h"
 #include "traces/chrome_trace.h"
 #include "traces/json_text.h"
 #include "traces/step_counter.h"
 
 namespace lpusim {
 
-class ChromeTraceRun : public ChipObserver {
+class ChromeTraceRun : public ChipEventSink {
  public:
   ChromeTraceRun(ChromeTraceWriter& writer, int pid, const Program& program, const HwConfig& hw,
                  std::string label);
 
-  void on_instruction(Unit unit, std::uint32_t index, const Instruction& inst,
-                      Femtoseconds start_fs, Femtoseconds end_fs) override;
-  void on_transfer(const Instruction& inst, const TransferTiming& timing) override;
+  void on_instruction(const InstructionEvent& event) override;
   // Writes the slices held for merging and the counters' last samples.
   void finish();
 
@@ -50,10 +50,8 @@ class ChromeTraceRun : public ChipObserver {
   };
 
   void write_metadata(const HwConfig& hw);
-  void record(Unit unit, std::uint32_t index, const Instruction& inst, Femtoseconds start_fs,
-              Femtoseconds end_fs);
-  void record_transfer(Unit unit, std::uint32_t index, const Instruction& inst,
-                       Femtoseconds start_fs, Femtoseconds end_fs);
+  void record(const InstructionEvent& event);
+  void record_transfer(const InstructionEvent& event);
   void add(const Slice& slice);
   bool mergeable(const Slice& held, const Slice& next) const;
   void write(const Slice& slice);
@@ -68,7 +66,6 @@ class ChromeTraceRun : public ChipObserver {
   std::string label_;
   TraceFilter filter_;
   bool merge_;
-  Femtoseconds issue_fs_;       // one dispatch slot: the busy part of a LOAD/STORE
   std::int64_t bandwidth_bps_;  // the channel's rate while it carries data
   std::vector<std::string> tag_json_;
   std::vector<std::optional<int>> tag_layer_;
@@ -76,9 +73,22 @@ class ChromeTraceRun : public ChipObserver {
   std::vector<std::string> semaphore_json_;
   std::array<std::optional<Slice>, kTraceTrackCount + 1> held_;   // by track, for merging
   std::array<std::optional<Femtoseconds>, kUnitCount> progress_;  // each queue's last end
-  std::optional<TransferTiming> transfer_;  // reported just before its LOAD/STORE
   StepCounter bandwidth_;
   StepCounter outstanding_;
+};
+
+// Records every run of a simulation into one ChromeTraceWriter, each run a process of its own.
+class ChromeTraceSink : public ChipEventSink {
+ public:
+  explicit ChromeTraceSink(ChromeTraceWriter& writer) : writer_(writer) {}
+  ~ChromeTraceSink() override;
+  void on_run_begin(const RunBegin& run) override;
+  void on_instruction(const InstructionEvent& event) override { run_->on_instruction(event); }
+  void on_run_end(const RunEnd& run) override;
+
+ private:
+  ChromeTraceWriter& writer_;
+  std::unique_ptr<ChromeTraceRun> run_;
 };
 
 }  // namespace lpusim

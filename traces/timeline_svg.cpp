@@ -30,16 +30,24 @@ constexpr std::array<ClassStyle, kClassCount> kStyles = {{
 }};
 
 struct RowSpec {
-  const char* label;
+  std::string_view label;
   int busy_track;
   int sync_track;  // 0: none
 };
-constexpr std::array<RowSpec, 4> kRows = {{
-    {"mem", kTrackMem, kTrackMemSync},
-    {"vxm", kTrackVxm, kTrackVxmSync},
-    {"mxm", kTrackMxm, kTrackMxmSync},
-    {"memory channel", kTrackMemoryChannel, 0},
-}};
+// One row per queue of the unit table, then the memory channel.
+constexpr std::size_t kRowCount = kUnitCount + 1;
+const std::array<RowSpec, kRowCount>& rows() {
+  static const std::array<RowSpec, kRowCount> table = [] {
+    std::array<RowSpec, kRowCount> rows{};
+    for (const UnitInfo& unit : unit_table()) {
+      rows[static_cast<std::size_t>(unit.unit)] = {unit.name, busy_track(unit.unit),
+                                                   sync_track(unit.unit)};
+    }
+    rows[kUnitCount] = {trace_track_name(kTrackMemoryChannel), kTrackMemoryChannel, 0};
+    return rows;
+  }();
+  return table;
+}
 
 constexpr int kLeftPx = 130;
 constexpr int kRightPx = 170;
@@ -50,9 +58,9 @@ constexpr int kTargetTicks = 8;
 constexpr int kMinPlotPx = 100;
 
 int row_of_track(int track) {
-  for (std::size_t r = 0; r < kRows.size(); ++r) {
-    if (kRows[r].busy_track == track ||
-        (kRows[r].sync_track != 0 && kRows[r].sync_track == track)) {
+  for (std::size_t r = 0; r < kRowCount; ++r) {
+    if (rows()[r].busy_track == track ||
+        (rows()[r].sync_track != 0 && rows()[r].sync_track == track)) {
       return static_cast<int>(r);
     }
   }
@@ -98,7 +106,7 @@ class Coverage {
         to_(to),
         bins_(bins),
         bin_fs_(static_cast<double>(to - from) / bins),
-        cells_(kRows.size() * kClassCount * static_cast<std::size_t>(bins), 0.0) {}
+        cells_(kRowCount * kClassCount * static_cast<std::size_t>(bins), 0.0) {}
 
   void add(int row, SliceClass c, Femtoseconds start, Femtoseconds end) {
     start = std::max(start, from_);
@@ -136,7 +144,7 @@ class Coverage {
   int bins_;
   double bin_fs_;
   std::vector<double> cells_;
-  std::array<std::array<double, kClassCount>, kRows.size()> totals_{};
+  std::array<std::array<double, kClassCount>, kRowCount> totals_{};
 };
 
 struct Extent {
@@ -189,13 +197,13 @@ void draw_row(std::string& svg, const Coverage& cov, int row, int y) {
     bin += run;
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", kLeftPx - 8,
-                     y + kRowPx / 2 + 4, kRows[static_cast<std::size_t>(row)].label);
+                     y + kRowPx / 2 + 4, rows()[static_cast<std::size_t>(row)].label);
   double busy = 0;
   for (int c = 0; c < kWait; ++c) busy += cov.total_fraction(row, c);
   const double wait = cov.total_fraction(row, kWait);
   svg += fmt::format("<text x=\"{}\" y=\"{}\">busy {:.1f}%</text>\n", kLeftPx + cov.bins() + 10,
                      y + kRowPx / 2 - 2, busy * 100);
-  if (kRows[static_cast<std::size_t>(row)].sync_track != 0) {
+  if (rows()[static_cast<std::size_t>(row)].sync_track != 0) {
     svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#777\">waiting {:.1f}%</text>\n",
                        kLeftPx + cov.bins() + 10, y + kRowPx / 2 + 12, wait * 100);
   }
@@ -314,7 +322,7 @@ std::string render_timeline_svg(const std::string& trace_path, const TimelineOpt
     const int row = ev.pid == o.process && ev.ph == 'X' ? row_of_track(ev.tid) : -1;
     if (row >= 0) cov.add(row, class_of(ev.cat), ev.ts, ev.ts + ev.dur);
   });
-  const int rows_bottom = kTopPx + static_cast<int>(kRows.size()) * (kRowPx + kRowGapPx);
+  const int rows_bottom = kTopPx + static_cast<int>(kRowCount) * (kRowPx + kRowGapPx);
   const int height = rows_bottom + 50 + static_cast<int>(kStyles.size()) * 18 + 24;
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} "
@@ -326,7 +334,7 @@ std::string render_timeline_svg(const std::string& trace_path, const TimelineOpt
                      kLeftPx, xml_escape(title));
   svg += fmt::format("<text x=\"{}\" y=\"42\" fill=\"#555\">{}</text>\n", kLeftPx,
                      xml_escape(window_text(axis, other)));
-  for (int r = 0; r < static_cast<int>(kRows.size()); ++r) {
+  for (int r = 0; r < static_cast<int>(kRowCount); ++r) {
     draw_row(svg, cov, r, kTopPx + r * (kRowPx + kRowGapPx));
   }
   draw_axis(svg, axis.from, axis.to, plot_px, rows_bottom);

@@ -14,6 +14,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/llm_options.h"
 #include "sim/cli/seed_claims.h"
+#include "sim/engine/simulation.h"
 #include "sim/llm/llm_run.h"
 #include "sim/llm/statistics.h"
 
@@ -178,8 +179,9 @@ int run_compare(const CompareOptions& options) {
   const HwConfig hw = options.hw.load();
   std::vector<WorkloadSpec> specs;
   for (const std::string& q : options.quants) specs.push_back(options.llm.spec(q));
+  Simulation simulation;
   std::vector<LlmRunResult> runs;
-  for (const WorkloadSpec& spec : specs) runs.push_back(run_llm(spec, hw, true));
+  for (const WorkloadSpec& spec : specs) runs.push_back(run_llm(simulation, spec, hw, true));
   print_report({comparison_table(runs, hw)}, comparison_json(runs, hw).dump(2), format);
   return 0;
 }

@@ -4,10 +4,10 @@
 
 #include "kernels/asm.h"
 #include "kernels/input_file.h"
-#include "models/chip.h"
 #include "sim/cli/cli_common.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/trace_options.h"
+#include "sim/engine/simulation.h"
 #include "sim/io/output_file.h"
 #include "sim/llm/step_metrics.h"
 
@@ -27,13 +27,12 @@ int run_exec(const ExecOptions& options) {
   const HwConfig hw = options.hw.load();
   const Program program = read_asm(read_input_file(options.program, kAsmInput), options.program);
   const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
-  ChipRunOptions run_options;
-  if (trace) run_options.observer = trace->begin_run(program, hw, options.program);
-  const ChipRunResult run = run_on_chip(program, hw, run_options);
-  if (trace) {
-    trace->end_run(run);
-    trace->finish();
-  }
+  Simulation simulation;
+  if (trace) trace->attach(simulation);
+  SimRunOptions run_options;
+  run_options.label = options.program;
+  const ChipRunResult run = simulation.run(program, hw, run_options);
+  if (trace) trace->finish();
   const StepMetrics metrics = compute_step_metrics(run, hw, work_of_program(program));
   nlohmann::json json = step_metrics_json(metrics);
   json["program"] = options.program;

@@ -8,14 +8,13 @@
 
 #include "kernels/error.h"
 #include "kernels/gemm_kernel.h"
-#include "models/chip.h"
 #include "sim/cli/cli_common.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/gemm_options.h"
 #include "sim/cli/trace_options.h"
+#include "sim/engine/simulation.h"
 #include "sim/llm/step_metrics.h"
 #include "sim/quality/gemm_functional.h"
-#include "traces/observer_list.h"
 
 namespace lpusim {
 
@@ -88,23 +87,20 @@ int run_gemm(const GemmCommandOptions& options) {
 
   std::optional<FunctionalState> state;
   std::optional<GemmFunctionalCheck> check;
-  ChipRunOptions run_options;
+  SimRunOptions run_options;
+  run_options.label = gemm_label(spec);
   if (data) {
     state.emplace(kernel.program);
     check.emplace(std::move(*data), kernel);
     check->fill(*state);
     check->attach(&*state);
     run_options.functional = &*state;
-    run_options.observer = &*check;
+    run_options.sinks = {&*check};
   }
-  ObserverList observers({run_options.observer});
-  if (trace) observers.add(trace->begin_run(kernel.program, hw, gemm_label(spec)));
-  run_options.observer = observers.get();
-  const ChipRunResult run = run_on_chip(kernel.program, hw, run_options);
-  if (trace) {
-    trace->end_run(run);
-    trace->finish();
-  }
+  Simulation simulation;
+  if (trace) trace->attach(simulation);
+  const ChipRunResult run = simulation.run(kernel.program, hw, run_options);
+  if (trace) trace->finish();
   StepWork work = work_of_program(kernel.program);
   work.tokens = spec.m;
   const StepMetrics metrics = compute_step_metrics(run, hw, work);

@@ -7,6 +7,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/llm_options.h"
 #include "sim/cli/trace_options.h"
+#include "sim/engine/simulation.h"
 #include "sim/llm/llm_run.h"
 
 namespace lpusim {
@@ -27,7 +28,9 @@ int run_run(const RunOptions& options) {
   const HwConfig hw = options.hw.load();
   const WorkloadSpec spec = options.llm.spec(options.quant);
   const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
-  const LlmRunResult result = run_llm(spec, hw, !options.no_prefill, trace.get());
+  Simulation simulation;
+  if (trace) trace->attach(simulation);
+  const LlmRunResult result = run_llm(simulation, spec, hw, !options.no_prefill);
   if (trace) trace->finish();
   nlohmann::json json = llm_run_json(result, hw);
   json["hw"] = hw.name;

@@ -13,6 +13,7 @@
 #include "kernels/error.h"
 #include "sim/cli/cli_common.h"
 #include "sim/config/units.h"
+#include "sim/engine/simulation.h"
 #include "sim/io/output_file.h"
 
 namespace lpusim {
@@ -38,15 +39,6 @@ int parse_layer(std::string_view text) {
                      "expected a layer number >= 0, got \"" + std::string(text) + "\"");
   }
   return static_cast<int>(layer);
-}
-
-// dir/.NAME.fifo-PID.vcd, the FIFO SystemC writes the VCD into: SystemC names its files NAME.vcd,
-// so the name keeps the suffix.
-std::string vcd_fifo_path(const std::string& path) {
-  const std::filesystem::path p(path);
-  const std::string name =
-      "." + p.stem().string() + ".fifo-" + std::to_string(::getpid()) + p.extension().string();
-  return (p.parent_path() / name).string();
 }
 
 }  // namespace
@@ -115,6 +107,7 @@ TraceSession::TraceSession(const TraceOptions& options, Hertz clock) {
   if (!options.trace.empty()) {
     json_ = std::make_unique<ChromeTraceWriter>(
         options.trace, ChromeTraceOptions{filter, options.merge, options.limit});
+    json_sink_ = std::make_unique<ChromeTraceSink>(*json_);
   }
   if (!options.vcd.empty()) open_vcd(options, filter);
 }
@@ -124,39 +117,32 @@ void TraceSession::open_vcd(const TraceOptions& options, const TraceFilter& filt
     throw InputError(SourceLocation{"", 0, "--vcd"},
                      "expected a file name ending in .vcd, got \"" + options.vcd + "\"");
   }
-  vcd_ = std::make_unique<PipeCapture>(options.vcd, "--vcd", vcd_fifo_path(options.vcd));
-  ChipVcdOptions vcd;
-  vcd.path = vcd_->fifo_path();
+  VcdOptions vcd;
+  vcd.path = options.vcd;
   vcd.window_from_fs = filter.window.from_fs;
   vcd.window_to_fs = filter.window.to_fs;
-  try {
-    enable_chip_vcd(vcd);
-  } catch (const InputError&) {
-    throw InputError(options.vcd + ": cannot create the VCD file");
-  } catch (const SimulationError& e) {
-    throw InputError(options.vcd + ": " + e.what());
-  }
+  vcd.version = Simulation::kernel_version();
+  vcd_ = std::make_unique<VcdSink>(vcd);
 }
 
-TraceSession::~TraceSession() {
-  if (!vcd_) return;
-  close_chip_vcd();  // SystemC closes its end of the FIFO before the copy stops
-  vcd_.reset();
+TraceSession::~TraceSession() { detach(); }
+
+void TraceSession::attach(Simulation& simulation) {
+  detach();
+  simulation_ = &simulation;
+  if (json_sink_) simulation.attach(*json_sink_);
+  if (vcd_) simulation.attach(*vcd_);
 }
 
-ChipObserver* TraceSession::begin_run(const Program& program, const HwConfig& hw,
-                                      const std::string& label) {
-  if (!json_) return nullptr;
-  run_ = json_->begin_run(program, hw, label);
-  return run_.get();
-}
-
-void TraceSession::end_run(const ChipRunResult&) {
-  if (run_) run_->finish();
-  run_.reset();
+void TraceSession::detach() {
+  if (simulation_ == nullptr) return;
+  if (json_sink_) simulation_->detach(*json_sink_);
+  if (vcd_) simulation_->detach(*vcd_);
+  simulation_ = nullptr;
 }
 
 void TraceSession::finish() {
+  detach();
   if (json_) {
     json_->finish();
     if (json_->truncated()) {
@@ -165,10 +151,7 @@ void TraceSession::finish() {
                    "--trace-merge, or raise --trace-limit\n";
     }
   }
-  if (!vcd_) return;
-  close_chip_vcd();
-  const std::unique_ptr<PipeCapture> vcd = std::move(vcd_);
-  vcd->finish();
+  if (vcd_) vcd_->finish();
 }
 
 std::unique_ptr<TraceSession> open_trace_session(const TraceOptions& options, Hertz clock) {

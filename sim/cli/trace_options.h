@@ -9,8 +9,7 @@
 #include "kernels/quantity.h"
 #include "traces/chrome_trace.h"
 #include "traces/chrome_trace_run.h"
-#include "traces/pipe_capture.h"
-#include "traces/run_tracer.h"
+#include "traces/vcd_sink.h"
 
 namespace CLI {
 class App;
@@ -37,30 +36,33 @@ TimeWindow parse_trace_window(const std::string& text, Hertz clock);
 // "3-5" or "7" (one layer). Throws InputError naming --trace-layers.
 LayerRange parse_trace_layers(const std::string& text);
 
+class Simulation;
+
 // Writes the requested traces of a command's runs: each run of the chip becomes a process of the
 // JSON trace; the VCD file records every run. Files appear only when finish() completes.
-class TraceSession : public ChipRunTracer {
+class TraceSession {
  public:
   // Validates the options and output paths and opens the files, before anything is simulated;
   // throws InputError (exit 2). `clock` converts cycle counts in --trace-window.
   TraceSession(const TraceOptions& options, Hertz clock);
-  ~TraceSession() override;  // removes the files of an unfinished session
+  ~TraceSession();  // removes the files of an unfinished session
   TraceSession(const TraceSession&) = delete;
   TraceSession& operator=(const TraceSession&) = delete;
 
-  ChipObserver* begin_run(const Program& program, const HwConfig& hw,
-                          const std::string& label) override;
-  void end_run(const ChipRunResult& result) override;
+  // Records every later run of `simulation` (until finish() or destruction).
+  void attach(Simulation& simulation);
   // Completes the files and puts them in place (see AtomicFile); warns on stderr when the event
   // limit cut the JSON trace short.
   void finish();
 
  private:
   void open_vcd(const TraceOptions& options, const TraceFilter& filter);
+  void detach();
 
   std::unique_ptr<ChromeTraceWriter> json_;
-  std::unique_ptr<ChromeTraceRun> run_;
-  std::unique_ptr<PipeCapture> vcd_;  // SystemC writes the VCD into its FIFO
+  std::unique_ptr<ChromeTraceSink> json_sink_;
+  std::unique_ptr<VcdSink> vcd_;
+  Simulation* simulation_ = nullptr;
 };
 
 // A session when the options ask for a trace, else null; checks that the window and layer

@@ -7,12 +7,11 @@
 #include <map>
 
 #include "kernels/elem_sizes.h"
-#include "models/chip.h"
+#include "models/chip_events.h"
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
+#include "sim/engine/simulation.h"
 #include "sim/llm/prefill_chunks.h"
-#include "traces/observer_list.h"
-#include "traces/run_tracer.h"
 
 namespace lpusim {
 
@@ -23,9 +22,9 @@ bool is_dispatch(Opcode op) {
 }
 
 // Adds each instruction's busy time to its tag's layer kind.
-class BreakdownObserver : public ChipObserver {
+class BreakdownSink : public ChipEventSink {
  public:
-  explicit BreakdownObserver(const Program& program) {
+  explicit BreakdownSink(const Program& program) {
     for (const std::string& tag : program.tags) {
       const std::string kind(layer_kind_of_tag(tag));
       auto it = index_.find(kind);
@@ -37,17 +36,15 @@ class BreakdownObserver : public ChipObserver {
     }
   }
 
-  void on_instruction(Unit unit, std::uint32_t, const Instruction& inst, Femtoseconds start_fs,
-                      Femtoseconds end_fs) override {
+  void on_instruction(const InstructionEvent& e) override {
+    const Instruction& inst = *e.inst;
     if (is_dispatch(inst.opcode)) return;
     KindBreakdown& k = kinds_[kind_of_tag_.at(inst.tag)];
+    if (inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore) {
+      k.memory_s += fs_to_seconds(e.transfer.last_byte - e.transfer.start);
+    }
     ++k.instructions;
-    const double seconds = fs_to_seconds(end_fs - start_fs);
-    if (unit == Unit::kVxm) k.vxm_s += seconds;
-    if (unit == Unit::kMxm) k.mxm_s += seconds;
-  }
-  void on_transfer(const Instruction& inst, const TransferTiming& t) override {
-    kinds_[kind_of_tag_.at(inst.tag)].memory_s += fs_to_seconds(t.last_byte - t.start);
+    k.unit_s[static_cast<std::size_t>(e.unit)] += fs_to_seconds(e.end_fs - e.issue_fs);
   }
 
   std::vector<KindBreakdown> result() const {
@@ -77,8 +74,8 @@ std::string phase_label(const WorkloadSpec& spec) {
   return label;
 }
 
-// One program on the chip, recorded by `tracer` as a run named `label`: the run, the work it
-// did and its busy time by layer kind.
+// One program on the chip, named `label` to the simulation's sinks: the run, the work it did and
+// its busy time by layer kind.
 struct ProgramRun {
   ChipRunResult run;
   StepWork work;
@@ -86,17 +83,15 @@ struct ProgramRun {
   std::uint64_t kv_write_bytes = 0;
 };
 
-ProgramRun run_program(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer,
+ProgramRun run_program(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
                        const std::string& label) {
   const Workload w = build_workload(spec, hw);
-  BreakdownObserver breakdown(w.program);
-  ObserverList observers({&breakdown});
-  if (tracer) observers.add(tracer->begin_run(w.program, hw, label));
-  ChipRunOptions options;
-  options.observer = observers.get();
+  BreakdownSink breakdown(w.program);
+  SimRunOptions options;
+  options.label = label;
+  options.sinks = {&breakdown};
   ProgramRun r;
-  r.run = run_on_chip(w.program, hw, options);
-  if (tracer) tracer->end_run(r.run);
+  r.run = simulation.run(w.program, hw, options);
   r.work.weight_bytes = w.weight_bytes;
   r.work.kv_bytes = w.kv_bytes;
   r.work.macs = w.macs;
@@ -106,8 +101,8 @@ ProgramRun run_program(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTrac
   return r;
 }
 
-PhaseResult simulate_phase(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
-  const ProgramRun p = run_program(spec, hw, tracer, phase_label(spec));
+PhaseResult simulate_phase(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw) {
+  const ProgramRun p = run_program(simulation, spec, hw, phase_label(spec));
   PhaseResult r;
   r.metrics = compute_step_metrics(p.run, hw, p.work);
   r.breakdown = p.breakdown;
@@ -126,8 +121,7 @@ void add_breakdown(std::vector<KindBreakdown>& total, const std::vector<KindBrea
       continue;
     }
     it->memory_s += k.memory_s;
-    it->vxm_s += k.vxm_s;
-    it->mxm_s += k.mxm_s;
+    for (std::size_t u = 0; u < k.unit_s.size(); ++u) it->unit_s[u] += k.unit_s[u];
     it->instructions += k.instructions;
   }
 }
@@ -135,11 +129,11 @@ void add_breakdown(std::vector<KindBreakdown>& total, const std::vector<KindBrea
 // The prefill in the fewest chunks that fit in SRAM (sim/llm/prefill_chunks.h), every chunk
 // simulated, the metrics those of the chunks run back to back. One chunk is the
 // unchunked prefill, run and named as before.
-PhaseResult simulate_prefill(const WorkloadSpec& spec, const HwConfig& hw, ChipRunTracer* tracer) {
+PhaseResult simulate_prefill(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw) {
   const std::uint64_t chunk_tokens = choose_chunk_tokens(spec, hw);
   const std::vector<PrefillChunk> chunks = prefill_chunks(spec.prompt, chunk_tokens);
   if (chunks.size() == 1) {
-    PhaseResult r = simulate_phase(spec, hw, tracer);
+    PhaseResult r = simulate_phase(simulation, spec, hw);
     r.chunk_tokens = chunk_tokens;
     return r;
   }
@@ -153,7 +147,7 @@ PhaseResult simulate_prefill(const WorkloadSpec& spec, const HwConfig& hw, ChipR
                     spec.model.name, spec.format.name, i + 1, chunks.size(), spec.batch,
                     spec.prompt, chunks[i].past, chunks[i].tokens);
     const bool last = i + 1 == chunks.size();
-    const ProgramRun p = run_program(chunk_spec(spec, chunks[i], last), hw, tracer, label);
+    const ProgramRun p = run_program(simulation, chunk_spec(spec, chunks[i], last), hw, label);
     sum.add(p.run);
     add_step_work(work, p.work);
     add_breakdown(r.breakdown, p.breakdown);
@@ -223,19 +217,19 @@ double LlmRunResult::weight_transfer_s(const HwConfig& hw) const {
   return static_cast<double>(decode.metrics.work.weight_bytes) / hw.memory.bandwidth.value;
 }
 
-LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
-                     ChipRunTracer* tracer) {
+LlmRunResult run_llm(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
+                     bool with_prefill) {
   LlmRunResult r;
   r.spec = spec;
   r.size = model_size(spec.model, spec.format, spec.group_size);
   if (hw.weights == WeightPlacement::kResident) r.resident_bytes = resident_weight_bytes(spec);
   WorkloadSpec decode = spec;
   decode.phase = Phase::kDecode;
-  r.decode = simulate_phase(decode, hw, tracer);
+  r.decode = simulate_phase(simulation, decode, hw);
   if (with_prefill) {
     WorkloadSpec prefill = spec;
     prefill.phase = Phase::kPrefill;
-    r.prefill = simulate_prefill(prefill, hw, tracer);
+    r.prefill = simulate_prefill(simulation, prefill, hw);
   }
   return r;
 }

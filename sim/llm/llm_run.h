@@ -3,6 +3,7 @@
 // of where the time goes and the model's size in the chosen format.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -16,15 +17,16 @@
 
 namespace lpusim {
 
-class ChipRunTracer;
+class Simulation;
 
 // Busy time per unit of the instructions of one layer kind ("attention", "mlp", ...).
 struct KindBreakdown {
   std::string kind;
-  double memory_s = 0;  // channel time of its transfers
-  double vxm_s = 0;
-  double mxm_s = 0;
+  double memory_s = 0;                      // channel time of its transfers
+  std::array<double, kUnitCount> unit_s{};  // busy time of each queue, indexed by Unit
   std::uint64_t instructions = 0;
+
+  double busy_s(Unit unit) const { return unit_s[static_cast<std::size_t>(unit)]; }
 };
 
 struct PhaseResult {
@@ -61,10 +63,11 @@ struct LlmRunResult {
 };
 
 // Simulates the decode step of `spec` (its phase is ignored) and, when with_prefill, the prefill
-// of spec.prompt tokens, in chunks when its program does not fit in SRAM at once. A `tracer`
-// records each of those runs ("decode step", "prefill", or each "prefill chunk i/n").
-LlmRunResult run_llm(const WorkloadSpec& spec, const HwConfig& hw, bool with_prefill,
-                     ChipRunTracer* tracer = nullptr);
+// of spec.prompt tokens, in chunks when its program does not fit in SRAM at once, on `simulation`
+// (whose attached sinks see each run, labelled "...decode step...", "...prefill..." or, in
+// chunks, "...prefill chunk i/n...").
+LlmRunResult run_llm(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
+                     bool with_prefill);
 
 // Every key of the report contract (docs/WORKLOAD.md, "Report contract"), the effective config and
 // the breakdown: the statistics of `run` and, for the decode step and the prefill, of `step`.

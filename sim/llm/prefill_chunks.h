@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kernels/hw.h"
-#include "models/chip.h"
+#include "models/chip_result.h"
 #include "sim/llm/step_metrics.h"
 #include "sim/llm/workload.h"
 

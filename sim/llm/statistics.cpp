@@ -216,26 +216,38 @@ RunCatalogue make_run_catalogue() {
   };
 }
 
+// The busy time of each queue of the unit table that can bound a step, as `<unit>_s`.
+void add_unit_breakdown(BreakdownCatalogue& catalogue, const TableScale& milliseconds) {
+  for (const UnitInfo& unit : unit_table()) {
+    if (!unit.bounds_steps) continue;
+    const Unit u = unit.unit;
+    std::string upper(unit.name);
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    catalogue.push_back({std::string(unit.name) + "_s", std::string(unit.name) + " (ms)", "s",
+                         StatType::kReal, milliseconds, kJsonTable, 0,
+                         upper + " busy time of the kind's instructions",
+                         [u](const KindBreakdown& k) { return real(k.busy_s(u)); }, nullptr,
+                         kNotCompared});
+  }
+}
+
 BreakdownCatalogue make_breakdown_catalogue() {
   using K = KindBreakdown;
   const TableScale milliseconds{1e3, 3, ""};
   // key, label (the table column), unit, type, table scaling, writers, sweep column,
   //   description,
   //   read, label_of, compare (spelled out: GCC 12 stops on their defaults in this instantiation)
-  return {
+  BreakdownCatalogue catalogue = {
       {"memory_s", "memory (ms)", "s", StatType::kReal, milliseconds, kJsonTable, 0,
        "channel time of the kind's transfers",
        [](const K& k) { return real(k.memory_s); }, nullptr, kNotCompared},
-      {"vxm_s", "vxm (ms)", "s", StatType::kReal, milliseconds, kJsonTable, 0,
-       "VXM busy time of the kind's instructions",
-       [](const K& k) { return real(k.vxm_s); }, nullptr, kNotCompared},
-      {"mxm_s", "mxm (ms)", "s", StatType::kReal, milliseconds, kJsonTable, 0,
-       "MXM busy time of the kind's instructions",
-       [](const K& k) { return real(k.mxm_s); }, nullptr, kNotCompared},
+  };
+  add_unit_breakdown(catalogue, milliseconds);
+  catalogue.push_back(
       {"instructions", "instructions", "", StatType::kCount, kPlain, kJsonTable, 0,
        "instructions of the kind (dispatch instructions not counted)",
-       [](const K& k) { return count(k.instructions); }, nullptr, kNotCompared},
-  };
+       [](const K& k) { return count(k.instructions); }, nullptr, kNotCompared});
+  return catalogue;
 }
 
 // clang-format on

@@ -260,6 +260,26 @@ RegionKind region_kind(std::string_view name, std::string_view embedding) {
   return RegionKind::kOther;
 }
 
+// Adds what one instruction moves or computes to `t`.
+void count_traffic(const Instruction& inst, const std::vector<RegionKind>& kinds,
+                   ProgramTraffic& t) {
+  if (inst.opcode == Opcode::kMatmul) {
+    t.macs += static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
+    return;
+  }
+  if (inst.opcode != Opcode::kLoad && inst.opcode != Opcode::kStore) return;
+  const bool load = inst.opcode == Opcode::kLoad;
+  const RegionKind kind = kinds[load ? inst.a.space : inst.dst.space];
+  const std::uint64_t bytes = inst.transfer_bytes();
+  if (kind == RegionKind::kWeight && load) {
+    t.weight_bytes += bytes;
+  } else if (kind == RegionKind::kKv) {
+    (load ? t.kv_bytes : t.kv_write_bytes) += bytes;
+  } else {
+    t.other_bytes += bytes;
+  }
+}
+
 }  // namespace
 
 ProgramTraffic program_traffic(const Program& program, std::string_view embedding_region) {
@@ -268,22 +288,8 @@ ProgramTraffic program_traffic(const Program& program, std::string_view embeddin
   kinds.reserve(program.regions.size());
   for (const RegionDecl& r : program.regions)
     kinds.push_back(region_kind(r.name, embedding_region));
-  for (const Instruction& inst : program.queue(Unit::kMem)) {
-    if (inst.opcode != Opcode::kLoad && inst.opcode != Opcode::kStore) continue;
-    const bool load = inst.opcode == Opcode::kLoad;
-    const RegionKind kind = kinds[load ? inst.a.space : inst.dst.space];
-    const std::uint64_t bytes = inst.transfer_bytes();
-    if (kind == RegionKind::kWeight && load) {
-      t.weight_bytes += bytes;
-    } else if (kind == RegionKind::kKv) {
-      (load ? t.kv_bytes : t.kv_write_bytes) += bytes;
-    } else {
-      t.other_bytes += bytes;
-    }
-  }
-  for (const Instruction& inst : program.queue(Unit::kMxm)) {
-    if (inst.opcode != Opcode::kMatmul) continue;
-    t.macs += static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
+  for (const std::vector<Instruction>& queue : program.queues) {
+    for (const Instruction& inst : queue) count_traffic(inst, kinds, t);
   }
   return t;
 }

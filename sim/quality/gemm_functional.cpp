@@ -139,9 +139,9 @@ void GemmFunctionalCheck::fill(FunctionalState& state) const {
   copy_into(state.region(kernel_.x_region), data_.x, "x");
 }
 
-void GemmFunctionalCheck::on_instruction(Unit unit, std::uint32_t, const Instruction& inst,
-                                         Femtoseconds, Femtoseconds) {
-  if (unit == Unit::kMxm && inst.opcode == Opcode::kMatmul && inst.type == ElemType::kI8) {
+void GemmFunctionalCheck::on_instruction(const InstructionEvent& event) {
+  const Instruction& inst = *event.inst;
+  if (event.unit == Unit::kMxm && inst.opcode == Opcode::kMatmul && inst.type == ElemType::kI8) {
     check_matmul(inst);
   }
 }

@@ -9,7 +9,8 @@
 
 #include "kernels/gemm_kernel.h"
 #include "kernels/quantizer.h"
-#include "models/chip.h"
+#include "models/chip_events.h"
+#include "models/functional.h"
 
 namespace lpusim {
 
@@ -43,7 +44,7 @@ struct GemmFunctionalResult {
 };
 
 // Feeds a GemmData to the kernel and checks what the chip computes.
-class GemmFunctionalCheck : public ChipObserver {
+class GemmFunctionalCheck : public ChipEventSink {
  public:
   GemmFunctionalCheck(GemmData data, const GemmKernel& kernel);
 
@@ -52,8 +53,7 @@ class GemmFunctionalCheck : public ChipObserver {
   // Compares the result after the run.
   GemmFunctionalResult finish(const FunctionalState& state);
 
-  void on_instruction(Unit unit, std::uint32_t index, const Instruction& inst,
-                      Femtoseconds start_fs, Femtoseconds end_fs) override;
+  void on_instruction(const InstructionEvent& event) override;
   void attach(const FunctionalState* state) { state_ = state; }
 
  private:

@@ -6,6 +6,7 @@
 
 #include "models/chip.h"
 #include "sim/llm/step_metrics.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
@@ -47,7 +48,7 @@ TEST(ChipDerived, BandwidthBound_ExcludesTimeEitherComputeUnitWasBusy) {
   p.queue(Unit::kMem) = {load(6400)};
   p.queue(Unit::kMxm) = {nop(50), sem_op(Opcode::kNotify, 0)};
   p.queue(Unit::kVxm) = {sem_op(Opcode::kWait, 0), nop(20)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   // The load is in flight [0, 164): 64 ns on the channel, then 100 ns latency. MXM is busy
   // [0, 50), its NOTIFY lands at 51, VXM resumes at 52 and is busy [52, 72). Bound by memory
   // alone: [50, 52) and [72, 164) = 2 + 92 = 94 ns.
@@ -62,7 +63,7 @@ TEST(ChipDerived, BandwidthBound_ExcludesTimeEitherComputeUnitWasBusy) {
 TEST(ChipDerived, Matmul_BusyForItsInstall_FinishesAfterThePipelineLatency) {
   Program p;
   p.queue(Unit::kMxm) = {matmul(1, 64, 64)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   // 64 x 64 int8 weights = 4096 B at 1024 B/cycle: 4 cycles busy; one pass of m = 1 row streams
   // in 1 cycle; results 64 + 64 = 128 cycles of pipeline later: finished at 132.
   EXPECT_EQ(r.unit(Unit::kMxm).busy_fs, 4 * kCycle);
@@ -76,7 +77,7 @@ TEST(ChipDerived, Matmul_BusyForItsInstall_FinishesAfterThePipelineLatency) {
 TEST(ChipDerived, LoadOfManyRows_RoundsEachRowToBursts) {
   Program p = with_memory(100 * 10);
   p.queue(Unit::kMem) = {load(100, 10)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   // 10 rows of 100 B: each rounds up to 2 bursts of 64 B = 128 B; 1280 B at 100 B/ns = 12.8 ns.
   EXPECT_EQ(r.memory.bytes, 1000u);
   EXPECT_EQ(r.memory.burst_bytes, 1280u);
@@ -89,7 +90,7 @@ TEST(ChipDerived, BackToBackLoads_ShareTheChannelOneAfterTheOther) {
   p.semaphores = {{"s", 0}};
   p.queue(Unit::kMem) = {load(6400), load(6400), sem_op(Opcode::kNotify, 0)};
   p.queue(Unit::kVxm) = {sem_op(Opcode::kWait, 0)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   // Issued at 0 and 1; the channel carries the first [0, 64) and the second [64, 128), which
   // lands at 228; the NOTIFY lands then and VXM resumes at 229.
   EXPECT_EQ(r.memory.busy_fs, 128 * kCycle);
@@ -100,7 +101,7 @@ TEST(ChipDerived, BackToBackLoads_ShareTheChannelOneAfterTheOther) {
 TEST(ChipDerived, OutstandingLimit_StallsTheFifthLoadUntilTheFirstLands) {
   Program p = with_memory(64);
   for (int i = 0; i < 5; ++i) p.queue(Unit::kMem).push_back(load(64));
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   // 4 outstanding. 64 B = 0.64 ns each: loads 1..4 issue at 0..3 ns and land at 100.64,
   // 101.64, ...; the fifth waits from 4 ns until 100.64 ns, then issues, lands 100 ns later.
   const Femtoseconds first_lands = 100 * kCycle + 640'000;
@@ -118,7 +119,7 @@ TEST(ChipDerived, StepMetricsOfAHandRun_FollowFromTheRun) {
   const HwConfig hw = testing::round_number_chip();
   StepWork work;
   work.weight_bytes = 6400;
-  const StepMetrics m = compute_step_metrics(run_on_chip(p, hw), hw, work);
+  const StepMetrics m = compute_step_metrics(testing::run_on_test_chip(p, hw), hw, work);
   // 164 ns step; channel 64 ns, MXM 50 ns, VXM 20 ns, mem queue 1 ns, dispatch 2 issues = 2 ns.
   EXPECT_DOUBLE_EQ(m.seconds, 164e-9);
   EXPECT_DOUBLE_EQ(m.bandwidth_floor_s, 64e-9);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/error.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
@@ -32,7 +33,7 @@ TEST(Chip, WaitReleasedByNotify_ResumesOnTheNextCycle) {
   p.semaphores = {{"s", 0}};
   p.queue(Unit::kVxm) = {nop(10), sem_op(Opcode::kNotify, 0)};
   p.queue(Unit::kMxm) = {sem_op(Opcode::kWait, 0), nop(1)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   // NOTIFY issues in cycle 10 and lands at 11; the WAIT resumes at 12; NOP ends at 13.
   EXPECT_EQ(r.unit(Unit::kMxm).finish_fs, 13 * kCycle);
   EXPECT_EQ(r.unit(Unit::kMxm).wait_fs, 11 * kCycle);
@@ -43,7 +44,7 @@ TEST(Chip, WaitOnAlreadyPositiveSemaphore_CostsOnlyItsIssueCycle) {
   Program p;
   p.semaphores = {{"s", 1}};
   p.queue(Unit::kVxm) = {sem_op(Opcode::kWait, 0), nop(5)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   EXPECT_EQ(r.unit(Unit::kVxm).finish_fs, 6 * kCycle);
   EXPECT_EQ(r.unit(Unit::kVxm).wait_fs, 0u);
 }
@@ -55,7 +56,7 @@ TEST(Chip, NotifyOnMemQueue_LandsWhenEarlierLoadsHaveCompleted) {
   p.semaphores = {{"full", 0}};
   p.queue(Unit::kMem) = {load(0, 0, 6400), sem_op(Opcode::kNotify, 0)};
   p.queue(Unit::kVxm) = {sem_op(Opcode::kWait, 0)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   // 6400 B at 100 B/ns = 64 ns on the channel, usable 100 ns later: lands at 164, resumes 165.
   EXPECT_EQ(r.unit(Unit::kVxm).finish_fs, 165 * kCycle);
   EXPECT_EQ(r.memory.busy_fs, 64 * kCycle);
@@ -68,7 +69,7 @@ TEST(Chip, LoadsAreAsynchronous_TheMemQueueIssuesOnePerCycle) {
   p.buffers = {{"b", 64}};
   p.regions = {{"r", 64}};
   p.queue(Unit::kMem) = {load(0, 0, 64), load(0, 0, 64), load(0, 0, 64)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   EXPECT_EQ(r.unit(Unit::kMem).busy_fs, 3 * kCycle);
   EXPECT_EQ(r.memory.transfers, 3u);
 }
@@ -79,7 +80,7 @@ TEST(Chip, WaitWithNoNotifyLeft_IsReportedAsDeadlockNamingQueueAndSemaphore) {
   p.queue(Unit::kVxm) = {nop(3), sem_op(Opcode::kWait, 0)};
   p.queue(Unit::kMxm) = {sem_op(Opcode::kNotify, 1)};
   try {
-    run_on_chip(p, testing::round_number_chip());
+    testing::run_on_test_chip(p, testing::round_number_chip());
     FAIL() << "expected a deadlock";
   } catch (const SimulationError& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("deadlock"));
@@ -90,7 +91,7 @@ TEST(Chip, WaitWithNoNotifyLeft_IsReportedAsDeadlockNamingQueueAndSemaphore) {
   // The elaboration survives: the next run works.
   Program q;
   q.queue(Unit::kVxm) = {nop(2)};
-  EXPECT_EQ(run_on_chip(q, testing::round_number_chip()).cycles, 2u);
+  EXPECT_EQ(testing::run_on_test_chip(q, testing::round_number_chip()).cycles, 2u);
 }
 
 TEST(Chip, SameProgramTwice_GivesIdenticalResults) {
@@ -100,8 +101,8 @@ TEST(Chip, SameProgramTwice_GivesIdenticalResults) {
   p.semaphores = {{"s", 0}};
   p.queue(Unit::kMem) = {load(0, 0, 4096), sem_op(Opcode::kNotify, 0)};
   p.queue(Unit::kVxm) = {sem_op(Opcode::kWait, 0), nop(7)};
-  const ChipRunResult a = run_on_chip(p, testing::round_number_chip());
-  const ChipRunResult b = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult a = testing::run_on_test_chip(p, testing::round_number_chip());
+  const ChipRunResult b = testing::run_on_test_chip(p, testing::round_number_chip());
   EXPECT_EQ(a.elapsed_fs, b.elapsed_fs);
   EXPECT_EQ(a.bandwidth_bound_fs, b.bandwidth_bound_fs);
   EXPECT_EQ(a.unit(Unit::kVxm).wait_fs, b.unit(Unit::kVxm).wait_fs);
@@ -111,7 +112,7 @@ TEST(Chip, ProgramLargerThanSram_IsASimulationErrorNamingSizes) {
   Program p;
   p.buffers = {{"huge", 65ull << 20}};
   try {
-    run_on_chip(p, testing::round_number_chip());
+    testing::run_on_test_chip(p, testing::round_number_chip());
     FAIL() << "expected an SRAM capacity error";
   } catch (const SimulationError& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr(std::to_string(65ull << 20)));
@@ -142,9 +143,9 @@ TEST(ChipFunctional, LoadShiftStore_MovesRealBytes) {
   FunctionalState state(p);
   const std::uint8_t input[8] = {0x70, 0x80, 0xF0, 0x10, 0x00, 0xFF, 0x7F, 0x8F};
   std::memcpy(state.region(0).data(), input, 8);
-  ChipRunOptions options;
+  SimRunOptions options;
   options.functional = &state;
-  run_on_chip(p, testing::round_number_chip(), options);
+  testing::run_on_test_chip(p, testing::round_number_chip(), options);
   const std::vector<std::uint8_t> expected = {0x07, 0xF8, 0xFF, 0x01, 0x00, 0xFF, 0x07, 0xF8};
   EXPECT_EQ(state.region(1), expected);
 }

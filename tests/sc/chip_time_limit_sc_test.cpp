@@ -10,6 +10,7 @@
 
 #include "kernels/error.h"
 #include "models/chip.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
 
@@ -31,7 +32,7 @@ TEST(ChipTimeLimit, RunPastTwoToThe64Femtoseconds_IsASimulationErrorAndTheChipRu
                          sem_op(Opcode::kNotify, 0)};
   p.queue(Unit::kMxm) = {sem_op(Opcode::kWait, 0), nop(1)};  // blocked until the abort
   try {
-    run_on_chip(p, slow);
+    testing::run_on_test_chip(p, slow);
     FAIL() << "no error";
   } catch (const SimulationError& e) {
     EXPECT_THAT(e.what(), HasSubstr("simulated time exceeds the representable 18,446 s"));
@@ -40,7 +41,7 @@ TEST(ChipTimeLimit, RunPastTwoToThe64Femtoseconds_IsASimulationErrorAndTheChipRu
 
   Program ok;
   ok.queue(Unit::kVxm) = {nop(7)};
-  const ChipRunResult r = run_on_chip(ok, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(ok, testing::round_number_chip());
   EXPECT_EQ(r.cycles, 7u);
 }
 
@@ -49,7 +50,7 @@ TEST(ChipTimeLimit, OneKilohertzClock_CountsWholeCyclesExactly) {
   slow.clock = Hertz{1e3};
   Program p;
   p.queue(Unit::kVxm) = {nop(1000), nop(1000)};  // 2 s at 1 kHz
-  const ChipRunResult r = run_on_chip(p, slow);
+  const ChipRunResult r = testing::run_on_test_chip(p, slow);
   EXPECT_EQ(r.cycles, 2000u);
   EXPECT_EQ(r.elapsed_fs, 2'000'000'000'000'000ull);
 }
@@ -58,7 +59,7 @@ TEST(ChipTimeLimit, LargestSemaphoreInitialValue_RunsWithoutOneEntryPerUnit) {
   Program p;
   p.semaphores = {{"s", std::numeric_limits<std::int32_t>::max()}};
   p.queue(Unit::kVxm) = {sem_op(Opcode::kWait, 0), sem_op(Opcode::kWait, 0), nop(3)};
-  const ChipRunResult r = run_on_chip(p, testing::round_number_chip());
+  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
   EXPECT_EQ(r.cycles, 5u);  // two WAITs of one issue cycle each, then the NOP
 }
 

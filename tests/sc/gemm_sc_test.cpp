@@ -10,6 +10,7 @@
 #include "models/chip.h"
 #include "sim/config/hw_config.h"
 #include "sim/llm/step_metrics.h"
+#include "tests/sc/sc_simulation.h"
 
 namespace lpusim {
 namespace {
@@ -33,7 +34,8 @@ GemmSpec gemm(std::uint64_t m, std::uint64_t k, std::uint64_t n, const std::stri
 
 StepMetrics simulate(const GemmSpec& spec, const HwConfig& hw) {
   const GemmKernel kernel = build_gemm_program(spec, hw);
-  return compute_step_metrics(run_on_chip(kernel.program, hw), hw, work_of_program(kernel.program));
+  return compute_step_metrics(testing::run_on_test_chip(kernel.program, hw), hw,
+                              work_of_program(kernel.program));
 }
 
 TEST(GemmOnChip, SeedChipGemv8192_IsMemoryBoundWithin2PercentOfItsBandwidthFloor) {

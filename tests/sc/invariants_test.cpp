@@ -11,6 +11,7 @@
 
 #include "sim/config/hw_config.h"
 #include "sim/llm/llm_run.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/tiny_model.h"
 
 namespace lpusim {
@@ -77,7 +78,7 @@ TEST_P(EveryShippedConfig, DecodeAndPrefill_KeepEveryInvariant) {
   const HwConfig hw = load_hw_config(GetParam());
   for (const char* quant : {"int4", "q3.5", "fp16"}) {
     SCOPED_TRACE(quant);
-    const LlmRunResult r = run_llm(tiny_spec(quant), hw, true);
+    const LlmRunResult r = run_llm(testing::test_simulation(), tiny_spec(quant), hw, true);
     {
       SCOPED_TRACE("decode");
       expect_invariants(r.decode, hw);
@@ -93,8 +94,8 @@ TEST_P(EveryShippedConfig, DecodeAndPrefill_KeepEveryInvariant) {
 
 TEST_P(EveryShippedConfig, SameRunTwice_GivesTheSameReport) {
   const HwConfig hw = load_hw_config(GetParam());
-  const LlmRunResult a = run_llm(tiny_spec("int4"), hw, true);
-  const LlmRunResult b = run_llm(tiny_spec("int4"), hw, true);
+  const LlmRunResult a = run_llm(testing::test_simulation(), tiny_spec("int4"), hw, true);
+  const LlmRunResult b = run_llm(testing::test_simulation(), tiny_spec("int4"), hw, true);
   EXPECT_EQ(llm_run_json(a, hw).dump(), llm_run_json(b, hw).dump());
 }
 
@@ -102,8 +103,8 @@ TEST_P(EveryShippedConfig, MoreBandwidth_IsNeverSlower) {
   const HwConfig hw = load_hw_config(GetParam());
   HwConfig faster = hw;
   faster.memory.bandwidth.value *= 2;
-  const LlmRunResult a = run_llm(tiny_spec("int4"), hw, true);
-  const LlmRunResult b = run_llm(tiny_spec("int4"), faster, true);
+  const LlmRunResult a = run_llm(testing::test_simulation(), tiny_spec("int4"), hw, true);
+  const LlmRunResult b = run_llm(testing::test_simulation(), tiny_spec("int4"), faster, true);
   EXPECT_LE(b.per_token_latency_s(), a.per_token_latency_s());
   EXPECT_LE(b.first_token_latency_s(), a.first_token_latency_s());
   EXPECT_NEAR(b.decode.metrics.bandwidth_floor_s * 2, a.decode.metrics.bandwidth_floor_s,
@@ -114,8 +115,8 @@ TEST_P(EveryShippedConfig, MoreMxmPlanes_IsNeverSlower) {
   const HwConfig hw = load_hw_config(GetParam());
   HwConfig wider = hw;
   wider.mxm.planes *= 2;
-  const LlmRunResult a = run_llm(tiny_spec("int4"), hw, true);
-  const LlmRunResult b = run_llm(tiny_spec("int4"), wider, true);
+  const LlmRunResult a = run_llm(testing::test_simulation(), tiny_spec("int4"), hw, true);
+  const LlmRunResult b = run_llm(testing::test_simulation(), tiny_spec("int4"), wider, true);
   EXPECT_LE(b.per_token_latency_s(), a.per_token_latency_s());
   EXPECT_LE(b.first_token_latency_s(), a.first_token_latency_s());
   EXPECT_NEAR(b.prefill->metrics.mac_floor_s * 2, a.prefill->metrics.mac_floor_s,

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sim/llm/llm_run.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/test_hw.h"
 #include "tests/support/tiny_model.h"
 
@@ -45,7 +46,8 @@ WorkloadSpec tiny_fp16_spec() {
 }
 
 const LlmRunResult& tiny_run() {
-  static const LlmRunResult r = run_llm(tiny_fp16_spec(), testing::round_number_chip(), true);
+  static const LlmRunResult r =
+      run_llm(testing::test_simulation(), tiny_fp16_spec(), testing::round_number_chip(), true);
   return r;
 }
 
@@ -69,7 +71,8 @@ TEST(LlmDerived, DecodeBytesAndMacs_FollowFromTheModelsShapes) {
 TEST(LlmDerived, Int8KvCache_ReadsOneByteCodesAndAnFp16ScalePerTokenAndHead) {
   WorkloadSpec s = tiny_fp16_spec();
   s.kv = KvFormat::kInt8;
-  const LlmRunResult r = run_llm(s, testing::round_number_chip(), false);
+  const LlmRunResult r =
+      run_llm(testing::test_simulation(), s, testing::round_number_chip(), false);
   // per layer, sequence, K or V and KV head: 100 tokens x (64 one-byte codes + a 2-byte scale)
   const std::uint64_t per_head = kContext * (kHeadDim + 2);
   EXPECT_EQ(r.decode.metrics.work.kv_bytes, kLayers * kBatch * 2 * 2 * per_head);
@@ -140,8 +143,8 @@ void expect_breakdown_adds_up(const PhaseResult& phase) {
   double mxm = 0;
   for (const KindBreakdown& k : phase.breakdown) {
     memory += k.memory_s;
-    vxm += k.vxm_s;
-    mxm += k.mxm_s;
+    vxm += k.busy_s(Unit::kVxm);
+    mxm += k.busy_s(Unit::kMxm);
   }
   const StepMetrics& m = phase.metrics;
   auto busy = [&](const char* name) {
@@ -170,7 +173,7 @@ TEST(LlmDerived, Breakdown_NamesTheKindsOfADecoderBlock) {
   }
   for (const KindBreakdown& k : tiny_run().decode.breakdown) {
     if (k.kind == "mlp" || k.kind == "attention" || k.kind == "lm_head") {
-      EXPECT_GT(k.mxm_s, 0) << k.kind;
+      EXPECT_GT(k.busy_s(Unit::kMxm), 0) << k.kind;
       EXPECT_GT(k.memory_s, 0) << k.kind;
     }
   }

@@ -9,6 +9,7 @@
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
 #include "sim/llm/llm_run.h"
+#include "tests/sc/sc_simulation.h"
 
 namespace lpusim {
 namespace {
@@ -29,7 +30,7 @@ WorkloadSpec spec(const std::string& model, const std::string& quant, std::uint6
 }
 
 double decode_seconds(const WorkloadSpec& s, const HwConfig& hw) {
-  return run_llm(s, hw, false).per_token_latency_s();
+  return run_llm(testing::test_simulation(), s, hw, false).per_token_latency_s();
 }
 
 class EveryModel : public ::testing::TestWithParam<std::string> {};
@@ -40,13 +41,13 @@ TEST_P(EveryModel, DecodeInEveryFormat_NeverBeatsEitherFloorAndRepeatsExactly) {
     for (std::uint64_t context : {128u, 2047u}) {
       SCOPED_TRACE(std::string(quant) + " context " + std::to_string(context));
       const WorkloadSpec s = spec(GetParam(), quant, context);
-      const LlmRunResult a = run_llm(s, hw, false);
+      const LlmRunResult a = run_llm(testing::test_simulation(), s, hw, false);
       const StepMetrics& m = a.decode.metrics;
       EXPECT_GE(m.seconds, m.bandwidth_floor_s);
       EXPECT_GE(m.seconds, m.mac_floor_s);
       EXPECT_LE(m.memory_busy_s, m.seconds);
       EXPECT_LE(m.bandwidth_bound_s, m.seconds);
-      const LlmRunResult b = run_llm(s, hw, false);
+      const LlmRunResult b = run_llm(testing::test_simulation(), s, hw, false);
       EXPECT_EQ(m.simulated_cycles, b.decode.metrics.simulated_cycles);
       EXPECT_EQ(m.bandwidth_bound_s, b.decode.metrics.bandwidth_bound_s);
     }
@@ -66,7 +67,8 @@ INSTANTIATE_TEST_SUITE_P(Shipped, EveryModel,
 
 TEST(LlmOnSeedChip, Llama2_70bDecode_IsMemoryBoundWithin3PercentOfItsFloor) {
   for (const char* quant : {"int4", "q3.5"}) {
-    const LlmRunResult r = run_llm(spec("llama2-70b", quant, 2048), seed_chip(), false);
+    const LlmRunResult r =
+        run_llm(testing::test_simulation(), spec("llama2-70b", quant, 2048), seed_chip(), false);
     EXPECT_EQ(r.decode.metrics.bound, "memory") << quant;
     EXPECT_LE(r.decode.metrics.seconds, 1.03 * r.decode.metrics.bandwidth_floor_s) << quant;
   }
@@ -74,8 +76,10 @@ TEST(LlmOnSeedChip, Llama2_70bDecode_IsMemoryBoundWithin3PercentOfItsFloor) {
 
 TEST(LlmOnSeedChip, Int4OverQ35Latency_MatchesTheirByteRatioWithin1Percent) {
   const HwConfig hw = seed_chip();
-  const LlmRunResult int4 = run_llm(spec("llama2-70b", "int4", 2048), hw, false);
-  const LlmRunResult q35 = run_llm(spec("llama2-70b", "q3.5", 2048), hw, false);
+  const LlmRunResult int4 =
+      run_llm(testing::test_simulation(), spec("llama2-70b", "int4", 2048), hw, false);
+  const LlmRunResult q35 =
+      run_llm(testing::test_simulation(), spec("llama2-70b", "q3.5", 2048), hw, false);
   const auto bytes = [](const LlmRunResult& r) {
     return static_cast<double>(r.decode.metrics.work.weight_bytes + r.decode.metrics.work.kv_bytes);
   };
@@ -108,7 +112,7 @@ TEST(LlmOnSeedChip, DoublingMemoryBandwidth_NearlyHalvesAMemoryBoundStep) {
 TEST(LlmOnTsp, ResidentModelThatDoesNotFit_IsASimulationErrorNamingNeedAndHave) {
   const HwConfig tsp = load_hw_config(source("/configs/hw/groq-tsp-v1.yaml"));
   try {
-    run_llm(spec("llama2-70b", "int8", 2048), tsp, false);
+    run_llm(testing::test_simulation(), spec("llama2-70b", "int8", 2048), tsp, false);
     FAIL() << "llama2-70b cannot be resident in 220 MiB";
   } catch (const SimulationError& e) {
     const std::string message = e.what();
@@ -119,7 +123,8 @@ TEST(LlmOnTsp, ResidentModelThatDoesNotFit_IsASimulationErrorNamingNeedAndHave) 
 
 TEST(LlmPrefill, FirstTokenLatency_NeverBeatsItsFloors) {
   const HwConfig hw = seed_chip();
-  const LlmRunResult r = run_llm(spec("llama2-7b", "q3.5", 128), hw, true);
+  const LlmRunResult r =
+      run_llm(testing::test_simulation(), spec("llama2-7b", "q3.5", 128), hw, true);
   ASSERT_TRUE(r.prefill.has_value());
   const StepMetrics& p = r.prefill->metrics;
   EXPECT_GE(p.seconds, p.bandwidth_floor_s);

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "models/chip.h"
 #include "sim/llm/llm_run.h"
 #include "sim/llm/prefill_chunks.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/test_hw.h"
 #include "tests/support/tiny_model.h"
 
@@ -48,7 +48,7 @@ std::uint64_t attention_macs(std::uint64_t chunk) {
 
 TEST(ChunkedPrefill, SmallSramSplitsThePromptAndNeverBeatsTheSummedFloors) {
   const HwConfig hw = chip_with_sram(kThreeChunksSram);
-  const LlmRunResult r = run_llm(tiny_spec(), hw, true);
+  const LlmRunResult r = run_llm(testing::test_simulation(), tiny_spec(), hw, true);
   ASSERT_TRUE(r.prefill);
   const PhaseResult& p = *r.prefill;
   EXPECT_GT(p.chunks, 1u);
@@ -67,7 +67,7 @@ TEST(ChunkedPrefill, SmallSramSplitsThePromptAndNeverBeatsTheSummedFloors) {
 TEST(ChunkedPrefill, ResidentWeightsLeaveLessSramAndStillChunkAboveTheFloors) {
   HwConfig hw = chip_with_sram(1212 << 10);
   hw.weights = WeightPlacement::kResident;
-  const LlmRunResult r = run_llm(tiny_spec(), hw, true);
+  const LlmRunResult r = run_llm(testing::test_simulation(), tiny_spec(), hw, true);
   EXPECT_GT(r.prefill->chunks, 1u);
   const StepMetrics& m = r.prefill->metrics;
   EXPECT_GE(m.seconds, m.bandwidth_floor_s);
@@ -76,7 +76,7 @@ TEST(ChunkedPrefill, ResidentWeightsLeaveLessSramAndStillChunkAboveTheFloors) {
 
 TEST(ChunkedPrefill, ChunkTimesAddUpToTheFirstTokenLatency) {
   const HwConfig hw = chip_with_sram(kThreeChunksSram);
-  const LlmRunResult r = run_llm(tiny_spec(), hw, true);
+  const LlmRunResult r = run_llm(testing::test_simulation(), tiny_spec(), hw, true);
   WorkloadSpec whole = tiny_spec();
   whole.phase = Phase::kPrefill;
   const std::vector<PrefillChunk> chunks = prefill_chunks(kPrompt, r.prefill->chunk_tokens);
@@ -84,7 +84,7 @@ TEST(ChunkedPrefill, ChunkTimesAddUpToTheFirstTokenLatency) {
   std::uint64_t instructions = 0;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const Workload w = build_workload(chunk_spec(whole, chunks[i], i + 1 == chunks.size()), hw);
-    const ChipRunResult run = run_on_chip(w.program, hw);
+    const ChipRunResult run = testing::run_on_test_chip(w.program, hw);
     total += run.elapsed_fs;
     instructions += run.instructions;
   }
@@ -93,8 +93,10 @@ TEST(ChunkedPrefill, ChunkTimesAddUpToTheFirstTokenLatency) {
 }
 
 TEST(ChunkedPrefill, LinearLayerMacsMatchOneProgramAndAttentionSkipsOnlyMaskedKeys) {
-  const LlmRunResult one = run_llm(tiny_spec(), testing::round_number_chip(), true);
-  const LlmRunResult chunked = run_llm(tiny_spec(), chip_with_sram(kThreeChunksSram), true);
+  const LlmRunResult one =
+      run_llm(testing::test_simulation(), tiny_spec(), testing::round_number_chip(), true);
+  const LlmRunResult chunked =
+      run_llm(testing::test_simulation(), tiny_spec(), chip_with_sram(kThreeChunksSram), true);
   ASSERT_EQ(one.prefill->chunks, 1u);
   const std::uint64_t c = chunked.prefill->chunk_tokens;
   ASSERT_LT(c, kPrompt);
@@ -109,13 +111,13 @@ TEST(ChunkedPrefill, LinearLayerMacsMatchOneProgramAndAttentionSkipsOnlyMaskedKe
 
 TEST(ChunkedPrefill, PromptThatFitsRunsAsOneProgramExactlyAsBefore) {
   const HwConfig hw = testing::round_number_chip();
-  const LlmRunResult r = run_llm(tiny_spec(), hw, true);
+  const LlmRunResult r = run_llm(testing::test_simulation(), tiny_spec(), hw, true);
   EXPECT_EQ(r.prefill->chunks, 1u);
   EXPECT_EQ(r.prefill->chunk_tokens, kPrompt);
   WorkloadSpec whole = tiny_spec();
   whole.phase = Phase::kPrefill;
   const Workload w = build_workload(whole, hw);
-  const ChipRunResult run = run_on_chip(w.program, hw);
+  const ChipRunResult run = testing::run_on_test_chip(w.program, hw);
   StepWork work{w.weight_bytes, w.kv_bytes, w.macs, w.tokens};
   const StepMetrics m = compute_step_metrics(run, hw, work);
   EXPECT_EQ(step_metrics_json(r.prefill->metrics).dump(), step_metrics_json(m).dump());
@@ -127,7 +129,8 @@ TEST(ChunkedPrefill, MoreSramIsNeverSlower) {
   std::uint64_t previous_chunks = 0;
   for (const std::uint64_t sram : {kTenChunksSram, kThreeChunksSram, kOneChunkSram}) {
     SCOPED_TRACE("SRAM " + std::to_string(sram));
-    const LlmRunResult r = run_llm(tiny_spec(), chip_with_sram(sram), true);
+    const LlmRunResult r =
+        run_llm(testing::test_simulation(), tiny_spec(), chip_with_sram(sram), true);
     if (previous_chunks > 0) {
       EXPECT_LT(r.prefill->chunks, previous_chunks);
       EXPECT_LE(r.first_token_latency_s(), previous);

@@ -14,6 +14,7 @@
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
 #include "sim/llm/workload.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/test_hw.h"
 #include "traces/chrome_trace.h"
@@ -64,9 +65,9 @@ Traced trace_run(const Program& program, const HwConfig& hw,
   {
     ChromeTraceWriter writer(path, options);
     auto run = writer.begin_run(program, hw, "test");
-    ChipRunOptions run_options;
-    run_options.observer = run.get();
-    t.result = run_on_chip(program, hw, run_options);
+    SimRunOptions run_options;
+    run_options.sinks = {run.get()};
+    t.result = testing::run_on_test_chip(program, hw, run_options);
     run->finish();
     writer.finish();
   }
@@ -254,7 +255,7 @@ TEST(ChromeTrace, Merge_KeepsEachTracksBusySum) {
 
 TEST(ChromeTrace, TracingARun_DoesNotChangeItsResults) {
   const HwConfig hw = seed_chip();
-  const ChipRunResult plain = run_on_chip(llm_program(), hw);
+  const ChipRunResult plain = testing::run_on_test_chip(llm_program(), hw);
   const ChipRunResult traced = trace_run(llm_program(), hw).result;
   EXPECT_EQ(plain.elapsed_fs, traced.elapsed_fs);
   EXPECT_EQ(plain.bandwidth_bound_fs, traced.bandwidth_bound_fs);
@@ -273,9 +274,9 @@ TEST(ChromeTrace, TwoRunsInOneTrace_AreTwoProcessesEachStartingAtZero) {
     ChromeTraceWriter writer(dir.file("t.json"), {});
     for (const char* label : {"first", "second"}) {
       auto run = writer.begin_run(program, hw, label);
-      ChipRunOptions options;
-      options.observer = run.get();
-      run_on_chip(program, hw, options);
+      SimRunOptions options;
+      options.sinks = {run.get()};
+      testing::run_on_test_chip(program, hw, options);
       run->finish();
     }
     writer.finish();

@@ -1,8 +1,7 @@
-// VCD recording through sc_trace: every signal declared, value changes in time order at the
-// simulated times they describe (busy flags add up to the report's busy times, a semaphore rises
-// when its NOTIFY lands), only inside the window, and results identical with and without it.
-// Each test needs a process of its own (sc_trace must precede the first sc_start): ctest runs
-// them so; run alone, a test that finds the chip already elaborated is skipped.
+// VCD recording by the VcdSink of the event stream: every signal declared, value changes in time
+// order at the simulated times they describe (busy flags add up to the report's busy times, a
+// semaphore rises when its NOTIFY lands), only inside the window, and results identical with and
+// without it. A recording may start after other runs: its time axis starts at 0 all the same.
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -16,8 +15,11 @@
 #include "sim/config/hw_config.h"
 #include "sim/config/model_config.h"
 #include "sim/llm/workload.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/instructions.h"
 #include "tests/support/test_hw.h"
+#include "traces/vcd_sink.h"
 
 namespace lpusim {
 namespace {
@@ -118,32 +120,34 @@ Femtoseconds high_time(const Vcd& vcd, const std::string& name, Femtoseconds end
   return total;
 }
 
-// Enables VCD recording into dir/run.vcd, or skips a test that shares its process with others.
-bool start_vcd(const testing::TempDir& dir, Femtoseconds from = 0,
-               Femtoseconds to = std::numeric_limits<Femtoseconds>::max()) {
-  ChipVcdOptions options;
-  options.path = dir.file("run.vcd");
-  options.window_from_fs = from;
-  options.window_to_fs = to;
-  try {
-    enable_chip_vcd(options);
-    return true;
-  } catch (const SimulationError&) {
-    return false;
+// Records the test simulation's runs into dir/run.vcd from construction until finish().
+class VcdRecording {
+ public:
+  explicit VcdRecording(const testing::TempDir& dir, Femtoseconds from = 0,
+                        Femtoseconds to = std::numeric_limits<Femtoseconds>::max())
+      : sink_(VcdOptions{dir.file("run.vcd"), from, to, Simulation::kernel_version()}) {
+    testing::test_simulation().attach(sink_);
   }
-}
+  ~VcdRecording() { testing::test_simulation().detach(sink_); }
+  VcdRecording(const VcdRecording&) = delete;
+  VcdRecording& operator=(const VcdRecording&) = delete;
+  void finish() {
+    testing::test_simulation().detach(sink_);
+    sink_.finish();
+  }
 
-#define START_VCD_OR_SKIP(...) \
-  if (!start_vcd(__VA_ARGS__)) GTEST_SKIP() << "needs a process of its own (use ctest)"
+ private:
+  VcdSink sink_;
+};
 
 TEST(ChipVcd, Header_DeclaresEverySignal) {
   testing::TempDir dir;
-  START_VCD_OR_SKIP(dir);
+  VcdRecording recording(dir);
   const HwConfig hw = testing::round_number_chip();
   Program p;
   p.queue(Unit::kVxm).push_back(Instruction{});
-  run_on_chip(p, hw);
-  close_chip_vcd();
+  testing::run_on_test_chip(p, hw);
+  recording.finish();
   const Vcd vcd = parse_vcd(testing::read_file(dir.file("run.vcd")));
   std::set<std::string> names;
   for (const auto& [id, name] : vcd.names) names.insert(name);
@@ -164,10 +168,10 @@ TEST(ChipVcd, Header_DeclaresEverySignal) {
 
 TEST(ChipVcd, ValueChanges_AreInTimeOrderAndBusyFlagsAddUpToTheReport) {
   testing::TempDir dir;
-  START_VCD_OR_SKIP(dir);
+  VcdRecording recording(dir);
   const HwConfig hw = load_hw_config(source("/configs/hw/seed-80gbps.yaml"));
-  const ChipRunResult r = run_on_chip(llm_program(hw), hw);
-  close_chip_vcd();
+  const ChipRunResult r = testing::run_on_test_chip(llm_program(hw), hw);
+  recording.finish();
   const Vcd vcd = parse_vcd(testing::read_file(dir.file("run.vcd")));
   ASSERT_GT(vcd.changes.size(), 1000u);
   for (std::size_t i = 1; i < vcd.stamps.size(); ++i) {
@@ -183,12 +187,12 @@ TEST(ChipVcd, ValueChanges_AreInTimeOrderAndBusyFlagsAddUpToTheReport) {
 
 TEST(ChipVcd, Recording_LeavesEveryResultUnchanged) {
   testing::TempDir dir;
-  START_VCD_OR_SKIP(dir);
+  VcdRecording recording(dir);
   const HwConfig hw = load_hw_config(source("/configs/hw/seed-80gbps.yaml"));
   const Program program = llm_program(hw);
-  const ChipRunResult recorded = run_on_chip(program, hw);
-  close_chip_vcd();
-  const ChipRunResult plain = run_on_chip(program, hw);
+  const ChipRunResult recorded = testing::run_on_test_chip(program, hw);
+  recording.finish();
+  const ChipRunResult plain = testing::run_on_test_chip(program, hw);
   EXPECT_EQ(recorded.elapsed_fs, plain.elapsed_fs);
   EXPECT_EQ(recorded.cycles, plain.cycles);
   EXPECT_EQ(recorded.bandwidth_bound_fs, plain.bandwidth_bound_fs);
@@ -204,7 +208,7 @@ TEST(ChipVcd, Recording_LeavesEveryResultUnchanged) {
 
 TEST(ChipVcd, Semaphore_RisesWhenItsNotifyLandsAndFallsWhenTaken) {
   testing::TempDir dir;
-  START_VCD_OR_SKIP(dir);
+  VcdRecording recording(dir);
   Program p;
   p.semaphores = {{"ready", 0}};
   Instruction nop;
@@ -218,8 +222,8 @@ TEST(ChipVcd, Semaphore_RisesWhenItsNotifyLandsAndFallsWhenTaken) {
   long_nop.n0 = 20;
   p.queue(Unit::kVxm) = {nop, notify};     // NOTIFY issues in cycle 10, lands at 11
   p.queue(Unit::kMxm) = {long_nop, wait};  // the WAIT takes it at 20
-  run_on_chip(p, testing::round_number_chip());
-  close_chip_vcd();
+  testing::run_on_test_chip(p, testing::round_number_chip());
+  recording.finish();
   const Vcd vcd = parse_vcd(testing::read_file(dir.file("run.vcd")));
   std::vector<std::pair<Femtoseconds, std::uint64_t>> sem;
   for (const Vcd::Change& c : vcd.changes) {
@@ -234,10 +238,10 @@ TEST(ChipVcd, Window_RecordsValueChangesOnlyInsideIt) {
   testing::TempDir dir;
   const Femtoseconds from = 2'000'000'000;  // 2 us .. 5 us of the run
   const Femtoseconds to = 5'000'000'000;
-  START_VCD_OR_SKIP(dir, from, to);
+  VcdRecording recording(dir, from, to);
   const HwConfig hw = load_hw_config(source("/configs/hw/seed-80gbps.yaml"));
-  run_on_chip(llm_program(hw), hw);
-  close_chip_vcd();
+  testing::run_on_test_chip(llm_program(hw), hw);
+  recording.finish();
   const Vcd vcd = parse_vcd(testing::read_file(dir.file("run.vcd")));
   ASSERT_FALSE(vcd.changes.empty());
   for (const Vcd::Change& c : vcd.changes) {
@@ -248,14 +252,14 @@ TEST(ChipVcd, Window_RecordsValueChangesOnlyInsideIt) {
 
 TEST(ChipVcd, Window_OpensWithTheStateAtItsStart) {
   testing::TempDir dir;
-  START_VCD_OR_SKIP(dir, 50 * kCycle, 80 * kCycle);
+  VcdRecording recording(dir, 50 * kCycle, 80 * kCycle);
   Program p;
   Instruction nop;
   nop.opcode = Opcode::kNop;
   nop.n0 = 100;  // busy from 0 to 100 ns, across the whole window
   p.queue(Unit::kVxm) = {nop};
-  run_on_chip(p, testing::round_number_chip());
-  close_chip_vcd();
+  testing::run_on_test_chip(p, testing::round_number_chip());
+  recording.finish();
   const Vcd vcd = parse_vcd(testing::read_file(dir.file("run.vcd")));
   std::vector<std::tuple<Femtoseconds, std::string, std::uint64_t>> vxm;
   for (const Vcd::Change& c : vcd.changes) {
@@ -266,14 +270,47 @@ TEST(ChipVcd, Window_OpensWithTheStateAtItsStart) {
   EXPECT_EQ(vxm, expected);
 }
 
-TEST(ChipVcd, RequestAfterTheFirstRun_IsASimulationError) {
+// One NOP of 7 cycles on the VXM.
+Program seven_cycle_nop() {
+  Program p;
+  p.queue(Unit::kVxm) = {testing::nop(7)};
+  return p;
+}
+
+TEST(ChipVcd, RecordingStartedAfterAnotherRun_StartsItsTimeAxisAtZero) {
+  testing::run_on_test_chip(Program{}, testing::round_number_chip());  // not recorded
   testing::TempDir dir;
-  START_VCD_OR_SKIP(dir);
-  close_chip_vcd();
-  run_on_chip(Program{}, testing::round_number_chip());
-  ChipVcdOptions late;
-  late.path = dir.file("late.vcd");
-  EXPECT_THROW(enable_chip_vcd(late), SimulationError);
+  VcdRecording recording(dir);
+  const Program p = seven_cycle_nop();
+  testing::run_on_test_chip(p, testing::round_number_chip());
+  recording.finish();
+  const Vcd vcd = parse_vcd(testing::read_file(dir.file("run.vcd")));
+  // Busy from 0 (the initial dump) to 7 ns; the file closes 1 fs after the queue's end.
+  EXPECT_EQ(vcd_value(vcd.initial.at("vxm.busy")), 1u);
+  const std::vector<Femtoseconds> stamps = {7 * kCycle, 7 * kCycle + 1};
+  EXPECT_EQ(vcd.stamps, stamps);
+}
+
+TEST(ChipVcd, SecondRun_StartsOneFemtosecondAfterTheFirstRunsLastActivity) {
+  testing::TempDir dir;
+  VcdRecording recording(dir);
+  const Program p = seven_cycle_nop();
+  testing::run_on_test_chip(p, testing::round_number_chip());
+  testing::run_on_test_chip(p, testing::round_number_chip());
+  recording.finish();
+  const std::string text = testing::read_file(dir.file("run.vcd"));
+  // Run 1: busy [0, 7 ns), its last activity the queue's end at 7 ns. Run 2 starts 1 fs later,
+  // busy again until 14 ns + 1 fs; the file closes 1 fs after that.
+  EXPECT_NE(text.find("run 2 starts at 7000001 fs"), std::string::npos);
+  const Vcd vcd = parse_vcd(text);
+  std::vector<std::pair<Femtoseconds, std::uint64_t>> busy;
+  for (const Vcd::Change& c : vcd.changes) {
+    if (c.name == "vxm.busy") busy.emplace_back(c.at, c.value);
+  }
+  const std::vector<std::pair<Femtoseconds, std::uint64_t>> expected = {
+      {7 * kCycle, 0}, {7 * kCycle + 1, 1}, {14 * kCycle + 1, 0}};
+  EXPECT_EQ(busy, expected);
+  EXPECT_EQ(vcd.stamps.back(), 14 * kCycle + 2);
 }
 
 }  // namespace

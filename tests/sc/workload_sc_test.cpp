@@ -6,6 +6,7 @@
 
 #include "models/chip.h"
 #include "sim/llm/workload.h"
+#include "tests/sc/sc_simulation.h"
 #include "tests/support/test_hw.h"
 #include "tests/support/tiny_model.h"
 
@@ -40,7 +41,7 @@ double bandwidth_floor_s(const Workload& w, const HwConfig& hw) {
 
 void expect_runs_above_floors(const WorkloadSpec& spec, const HwConfig& hw) {
   const Workload w = build_workload(spec, hw);
-  const ChipRunResult r = run_on_chip(w.program, hw);
+  const ChipRunResult r = testing::run_on_test_chip(w.program, hw);
   EXPECT_EQ(r.instructions, w.program.instruction_count());
   EXPECT_GE(seconds(r), bandwidth_floor_s(w, hw));
   EXPECT_GE(seconds(r), mac_floor_s(w, hw));
@@ -51,7 +52,7 @@ TEST(WorkloadOnChip, TinyDecode_PerTokenTimeIsAtLeastBandwidthAndMacFloors) {
   const HwConfig hw = testing::round_number_chip();
   const WorkloadSpec spec = tiny_spec("int4");
   const Workload w = build_workload(spec, hw);
-  const ChipRunResult r = run_on_chip(w.program, hw);
+  const ChipRunResult r = testing::run_on_test_chip(w.program, hw);
   EXPECT_EQ(r.instructions, w.program.instruction_count());
   EXPECT_GE(seconds(r), bandwidth_floor_s(w, hw));
   EXPECT_GE(seconds(r), mac_floor_s(w, hw));
@@ -78,7 +79,7 @@ TEST(WorkloadOnChip, TinyResidentDecode_RunsAboveMacFloor) {
   HwConfig hw = testing::round_number_chip();
   hw.weights = WeightPlacement::kResident;
   const Workload w = build_workload(tiny_spec("int4"), hw);
-  const ChipRunResult r = run_on_chip(w.program, hw);
+  const ChipRunResult r = testing::run_on_test_chip(w.program, hw);
   EXPECT_GE(seconds(r), mac_floor_s(w, hw));
   EXPECT_EQ(r.memory.bytes, w.weight_bytes + w.kv_bytes + w.kv_write_bytes + w.other_bytes);
 }
@@ -86,8 +87,8 @@ TEST(WorkloadOnChip, TinyResidentDecode_RunsAboveMacFloor) {
 TEST(WorkloadOnChip, SameWorkloadTwice_SameCycles) {
   const HwConfig hw = testing::round_number_chip();
   const Workload w = build_workload(tiny_spec("q3.5"), hw);
-  const ChipRunResult first = run_on_chip(w.program, hw);
-  const ChipRunResult second = run_on_chip(w.program, hw);
+  const ChipRunResult first = testing::run_on_test_chip(w.program, hw);
+  const ChipRunResult second = testing::run_on_test_chip(w.program, hw);
   EXPECT_EQ(first.cycles, second.cycles);
   EXPECT_EQ(first.memory.bytes, second.memory.bytes);
 }
@@ -95,9 +96,9 @@ TEST(WorkloadOnChip, SameWorkloadTwice_SameCycles) {
 TEST(WorkloadOnChip, LongerContext_TakesLongerThroughTheKvReads) {
   const HwConfig hw = testing::round_number_chip();
   WorkloadSpec spec = tiny_spec("int4");
-  const ChipRunResult short_run = run_on_chip(build_workload(spec, hw).program, hw);
+  const ChipRunResult short_run = testing::run_on_test_chip(build_workload(spec, hw).program, hw);
   spec.context = 2048;
-  const ChipRunResult long_run = run_on_chip(build_workload(spec, hw).program, hw);
+  const ChipRunResult long_run = testing::run_on_test_chip(build_workload(spec, hw).program, hw);
   EXPECT_GT(long_run.elapsed_fs, short_run.elapsed_fs);
 }
 

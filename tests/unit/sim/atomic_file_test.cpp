@@ -17,7 +17,6 @@
 #include "sim/sweep/sweep_store.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/small_disk.h"
-#include "traces/pipe_capture.h"
 
 namespace lpusim {
 namespace {
@@ -220,46 +219,6 @@ TEST(AtomicFile, FullDisk_IsAnInputErrorNamingThePath_AndLeavesTheOldFile) {
   }
   EXPECT_EQ(read_file(disk.file("out.txt")), "old\n");
   EXPECT_THAT(disk.entries(), ElementsAre("out.txt"));
-}
-
-TEST(PipeCapture, CopiesWhatIsWrittenIntoTheFifo_ToTheFile) {
-  TempDir dir;
-  {
-    PipeCapture capture(dir.file("out.vcd"), "--vcd", dir.file(".out.fifo.vcd"));
-    std::ofstream writer(capture.fifo_path(), std::ios::binary);
-    writer << std::string(200000, 'w');
-    writer.close();
-    capture.finish();
-  }
-  EXPECT_EQ(read_file(dir.file("out.vcd")), std::string(200000, 'w'));
-  EXPECT_THAT(dir.entries(), ElementsAre("out.vcd"));
-}
-
-TEST(PipeCapture, AbandonedWithoutFinish_LeavesNothing) {
-  TempDir dir;
-  {
-    PipeCapture capture(dir.file("out.vcd"), "--vcd", dir.file(".out.fifo.vcd"));
-    std::ofstream(capture.fifo_path(), std::ios::binary) << "partial";
-  }
-  EXPECT_TRUE(dir.entries().empty());
-}
-
-TEST(PipeCapture, FullDisk_IsAnInputError_AndNoFileAppears) {
-  SmallDisk disk;
-  LPUSIM_REQUIRE_SMALL_DISK(disk);
-  PipeCapture capture(disk.file("out.vcd"), "--vcd", disk.file(".out.fifo.vcd"));
-  disk.fill();
-  {
-    std::ofstream writer(capture.fifo_path(), std::ios::binary);
-    writer << std::string(200000, 'w');  // more than the disk: the writer must not block
-  }
-  try {
-    capture.finish();
-    FAIL() << "expected an InputError";
-  } catch (const InputError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("No space left on device"));
-  }
-  EXPECT_TRUE(disk.entries().empty());
 }
 
 const std::vector<std::string> kHeader = {"point", "hash", "status", "value", "error"};

@@ -45,7 +45,8 @@ LlmRunResult hand_llm_run() {
   r.size = {1'000'000, 4'000'000};
   r.decode.metrics = hand_metrics();
   r.decode.kv_write_bytes = 512;
-  r.decode.breakdown = {{"attention", 2e-6, 3e-7, 4e-7, 120}, {"mlp", 5e-6, 6e-7, 7e-7, 90}};
+  r.decode.breakdown = {{"attention", 2e-6, {0, 3e-7, 4e-7}, 120},
+                        {"mlp", 5e-6, {0, 6e-7, 7e-7}, 90}};
   r.prefill = PhaseResult{};
   r.prefill->metrics = hand_metrics();
   return r;

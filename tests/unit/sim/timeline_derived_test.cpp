@@ -31,11 +31,11 @@ std::string slice(int tid, const char* cat, int ts_us, int dur_us) {
 std::string hand_trace(const TempDir& dir) {
   const std::vector<std::string> events = {
       "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":\"hand run\"}}",
-      slice(kTrackMem, "issue", 0, 1),
-      slice(kTrackVxm, "vector", 0, 20),
-      slice(kTrackVxmSync, "wait", 20, 10),
-      slice(kTrackVxm, "vector", 30, 10),
-      slice(kTrackMxm, "matmul", 10, 80),
+      slice(busy_track(Unit::kMem), "issue", 0, 1),
+      slice(busy_track(Unit::kVxm), "vector", 0, 20),
+      slice(sync_track(Unit::kVxm), "wait", 20, 10),
+      slice(busy_track(Unit::kVxm), "vector", 30, 10),
+      slice(busy_track(Unit::kMxm), "matmul", 10, 80),
       slice(kTrackMemoryChannel, "transfer", 5, 95),
       "{\"ph\":\"X\",\"name\":\"op\",\"cat\":\"matmul\",\"pid\":2,\"tid\":5,\"ts\":0,\"dur\":500}",
   };

@@ -63,6 +63,22 @@ void write_trace(const std::string& path, ChromeTraceOptions options, const Prog
   writer.finish();
 }
 
+// The event of an instruction reached at `issue` that ends at `end` (a LOAD/STORE issues at
+// `slot` with `transfer`).
+InstructionEvent event(Unit unit, std::uint32_t index, const Instruction& inst, Femtoseconds issue,
+                       Femtoseconds end, Femtoseconds slot = 0, TransferTiming transfer = {}) {
+  InstructionEvent e;
+  e.unit = unit;
+  e.index = index;
+  e.inst = &inst;
+  e.issue_fs = issue;
+  e.start_fs = slot != 0 ? slot : issue;
+  e.end_fs = end;
+  e.complete_fs = end;
+  e.transfer = transfer;
+  return e;
+}
+
 TEST(TraceWriter, VectorOp_IsOneSliceOnTheVxmTrackWithArgs) {
   testing::TempDir dir;
   const Program p = tagged_program();
@@ -70,7 +86,7 @@ TEST(TraceWriter, VectorOp_IsOneSliceOnTheVxmTrackWithArgs) {
   add.n0 = 4;
   add.n1 = 16;
   write_trace(dir.file("t.json"), {}, p, [&](ChromeTraceRun& run) {
-    run.on_instruction(Unit::kVxm, 7, add, 10 * kCycle, 14 * kCycle);
+    run.on_instruction(event(Unit::kVxm, 7, add, 10 * kCycle, 14 * kCycle));
   });
   const nlohmann::json j = nlohmann::json::parse(testing::read_file(dir.file("t.json")));
   const nlohmann::json* slice = nullptr;
@@ -80,7 +96,7 @@ TEST(TraceWriter, VectorOp_IsOneSliceOnTheVxmTrackWithArgs) {
   ASSERT_NE(slice, nullptr);
   EXPECT_EQ((*slice)["name"], "ADD.i32");
   EXPECT_EQ((*slice)["cat"], "vector");
-  EXPECT_EQ((*slice)["tid"], kTrackVxm);
+  EXPECT_EQ((*slice)["tid"], busy_track(Unit::kVxm));
   EXPECT_DOUBLE_EQ((*slice)["ts"].get<double>(), 0.01);
   EXPECT_DOUBLE_EQ((*slice)["dur"].get<double>(), 0.004);
   EXPECT_EQ((*slice)["args"]["index"], 7);
@@ -98,12 +114,12 @@ TEST(TraceWriter, StalledLoad_IsAStallASlotOnMemAndATransferOnTheChannel) {
   t.last_byte = 27 * kCycle;
   t.complete = 127 * kCycle;
   write_trace(dir.file("t.json"), {}, p, [&](ChromeTraceRun& run) {
-    run.on_transfer(load, t);
-    run.on_instruction(Unit::kMem, 0, load, 0, 6 * kCycle);  // slot free at cycle 5
+    // The slot is free at cycle 5; the queue issues for one cycle.
+    run.on_instruction(event(Unit::kMem, 0, load, 0, 6 * kCycle, 5 * kCycle, t));
   });
   const std::vector<TraceEvent> events = read_events(dir.file("t.json"));
-  const std::vector<TraceEvent> stall = slices(events, kTrackMemSync);
-  const std::vector<TraceEvent> issue = slices(events, kTrackMem);
+  const std::vector<TraceEvent> stall = slices(events, sync_track(Unit::kMem));
+  const std::vector<TraceEvent> issue = slices(events, busy_track(Unit::kMem));
   const std::vector<TraceEvent> channel = slices(events, kTrackMemoryChannel);
   ASSERT_EQ(stall.size(), 1u);
   ASSERT_EQ(issue.size(), 1u);
@@ -130,8 +146,8 @@ TEST(TraceWriter, Merge_CombinesBackToBackIdenticalInstructionsWithACount) {
   options.merge = true;
   write_trace(dir.file("t.json"), options, p, [&](ChromeTraceRun& run) {
     for (std::uint32_t i = 0; i < 5; ++i)
-      run.on_instruction(Unit::kVxm, i, add, i * kCycle, (i + 1) * kCycle);
-    run.on_instruction(Unit::kVxm, 5, add, 7 * kCycle, 8 * kCycle);  // a gap: a new slice
+      run.on_instruction(event(Unit::kVxm, i, add, i * kCycle, (i + 1) * kCycle));
+    run.on_instruction(event(Unit::kVxm, 5, add, 7 * kCycle, 8 * kCycle));  // a gap: a new slice
   });
   const nlohmann::json j = nlohmann::json::parse(testing::read_file(dir.file("t.json")));
   std::vector<nlohmann::json> merged;
@@ -153,8 +169,8 @@ TEST(TraceWriter, LayerFilter_DropsInstructionsOfOtherLayersAndUntaggedOnes) {
   options.filter.layers = LayerRange{2, 2};
   write_trace(dir.file("t.json"), options, p, [&](ChromeTraceRun& run) {
     for (std::uint32_t tag = 0; tag < 4; ++tag) {
-      run.on_instruction(Unit::kVxm, tag, make(Opcode::kAdd, tag), tag * kCycle,
-                         (tag + 1) * kCycle);
+      run.on_instruction(
+          event(Unit::kVxm, tag, make(Opcode::kAdd, tag), tag * kCycle, (tag + 1) * kCycle));
     }
   });
   const std::vector<TraceEvent> x = slices(read_events(dir.file("t.json")));
@@ -171,9 +187,9 @@ TEST(TraceWriter, EventLimit_KeepsEverythingBeforeTheCutAndSaysSo) {
   // The VXM runs ahead in local time of the MXM, as the queues do on the chip.
   write_trace(dir.file("t.json"), options, p, [&](ChromeTraceRun& run) {
     for (std::uint32_t i = 0; i < 40; ++i) {
-      run.on_instruction(Unit::kVxm, i, add, i * kCycle, (i + 1) * kCycle);
+      run.on_instruction(event(Unit::kVxm, i, add, i * kCycle, (i + 1) * kCycle));
       if (i % 2 == 0)
-        run.on_instruction(Unit::kMxm, i / 2, add, i / 2 * kCycle, (i / 2 + 1) * kCycle);
+        run.on_instruction(event(Unit::kMxm, i / 2, add, i / 2 * kCycle, (i / 2 + 1) * kCycle));
     }
   });
   nlohmann::json other;
@@ -185,7 +201,7 @@ TEST(TraceWriter, EventLimit_KeepsEverythingBeforeTheCutAndSaysSo) {
   EXPECT_GE(other["events"].get<double>(), 20);
   EXPECT_LE(other["events"].get<double>(), 22);  // plus the few that complete the cut
   // Every slice that starts before the cut is there, on both tracks.
-  for (int track : {kTrackVxm, kTrackMxm}) {
+  for (int track : {busy_track(Unit::kVxm), busy_track(Unit::kMxm)}) {
     std::uint64_t before_cut = 0;
     for (const TraceEvent& e : slices(events, track)) before_cut += e.ts < *cut ? 1 : 0;
     EXPECT_EQ(before_cut, *cut / kCycle) << track;
@@ -198,7 +214,7 @@ TEST(TraceWriter, GzipTrace_ReadsBackLikeThePlainOne) {
   const Program p = tagged_program();
   auto emit = [&](ChromeTraceRun& run) {
     for (std::uint32_t i = 0; i < 100; ++i) {
-      run.on_instruction(Unit::kVxm, i, make(Opcode::kAdd, 1), i * kCycle, (i + 1) * kCycle);
+      run.on_instruction(event(Unit::kVxm, i, make(Opcode::kAdd, 1), i * kCycle, (i + 1) * kCycle));
     }
   };
   write_trace(dir.file("t.json"), {}, p, emit);
