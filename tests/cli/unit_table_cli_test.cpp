@@ -97,7 +97,7 @@ TEST_F(UnitTableCli, TimelineRows_AreTheUnitsThenTheChannel) {
   EXPECT_EQ(matches(svg, R"re(text-anchor="end">([^<]*)</text>)re"), expected);
 }
 
-TEST(UnitTableAsm, ProgramHeader_CountsTheInstructionsOfEachUnitInTableOrder) {
+TEST(UnitTableAsm, ProgramHeader_CountsEachUnitInTableOrder_AndQueuesUseTheTableNames) {
   TempDir dir;
   std::vector<std::string> args = {
       "kernel", "--k", "256", "--n", "64", "--quant", "int4", "-o", dir.file("k.lpuasm")};
@@ -106,6 +106,7 @@ TEST(UnitTableAsm, ProgramHeader_CountsTheInstructionsOfEachUnitInTableOrder) {
   const std::string text = testing::read_file(dir.file("k.lpuasm"));
   const std::string header = text.substr(0, text.find('\n'));
   EXPECT_EQ(matches(header, R"(([a-z]+) [0-9]+[,)])"), table_names()) << header;
+  // Each non-empty queue is written under its table name, in table order (this kernel uses all).
   EXPECT_EQ(matches(text, R"(\n\.queue (\S+))"), table_names());
 }
 
