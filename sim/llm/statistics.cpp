@@ -182,8 +182,11 @@ RunCatalogue make_run_catalogue() {
        {4, "first-token latency", {1e3, 2, "ms"}}},
       // The prefill's chunking is in JSON as prefill.chunks and prefill.chunk_tokens.
       {"prefill_chunks", "prefill chunks", "", StatType::kCount, {1, 0, "chunks"}, kTableWriter, 0,
-       "the programs the prefill ran in (1 when it fits in SRAM at once)",
-       [](const R& r) { return r.result.prefill ? count(r.result.prefill->chunks) : StatValue{}; },
+       "the programs the prefill ran in; shown when it did not fit in SRAM at once",
+       [](const R& r) {
+         const bool chunked = r.result.prefill && r.result.prefill->chunks > 1;
+         return chunked ? count(r.result.prefill->chunks) : StatValue{};
+       },
        [](const R& r) {
          return "prefill chunks (of " + std::to_string(r.result.prefill->chunk_tokens) +
                 " tokens per sequence)";

@@ -12,6 +12,7 @@ namespace lpusim {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::run_lpusim;
 using testing::TempDir;
 
@@ -62,6 +63,14 @@ TEST(PrefillChunksCli, PromptThatFitsIsOneChunkOfTheWholePrompt) {
   const nlohmann::json p = prefill_of({"run", "--model", "llama2-7b", "--prompt", "64"});
   EXPECT_EQ(p.at("chunks").get<int>(), 1);
   EXPECT_EQ(p.at("chunk_tokens").get<int>(), 64);
+}
+
+TEST(PrefillChunksCli, TextReportOfAPromptThatFits_HasNoChunkLine) {
+  TempDir dir;
+  const testing::CliResult r = run_lpusim({"run", "--model", "llama2-7b", "--prompt", "64"}, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("first-token latency"));
+  EXPECT_THAT(r.out, Not(HasSubstr("prefill chunks")));
 }
 
 TEST(PrefillChunksCli, TextReportHasTheChunkLine) {

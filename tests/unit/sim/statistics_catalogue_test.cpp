@@ -49,6 +49,8 @@ LlmRunResult hand_llm_run() {
                         {"mlp", 5e-6, {0, 6e-7, 7e-7}, 90}};
   r.prefill = PhaseResult{};
   r.prefill->metrics = hand_metrics();
+  r.prefill->chunks = 2;  // a chunked prefill, so that its chunk row is shown
+  r.prefill->chunk_tokens = 64;
   return r;
 }
 
