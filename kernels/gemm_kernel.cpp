@@ -599,15 +599,17 @@ void convert_metadata(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op,
   const Unit vxm = Unit::kVxm;
   const bool streamed = !op.weights.resident;
   if (streamed) b.wait(vxm, ring.meta.full[t.meta]);
-  // Field f of the tile: its ring slot [rows][gc] (streamed) or its rows of the resident buffer.
-  const auto source = [&](const MetadataField& f, std::uint32_t slot, std::uint32_t resident) {
+  // Field f of the tile: its ring slot [rows][gc] (streamed; t.meta is a slot only then) or its
+  // rows of the resident buffer.
+  const auto source = [&](const MetadataField& f, const auto& slots,
+                          const std::optional<std::uint32_t>& resident) {
     const auto es = static_cast<std::int64_t>(f.bytes());
-    if (streamed) return View{slot, 0, es, static_cast<std::int64_t>(t.gc) * es};
-    return View{resident, (t.n0 * op.groups + t.g0) * f.bytes(), es,
+    if (streamed) return View{slots[t.meta], 0, es, static_cast<std::int64_t>(t.gc) * es};
+    return View{resident.value(), (t.n0 * op.groups + t.g0) * f.bytes(), es,
                 static_cast<std::int64_t>(op.groups) * es};
   };
-  const View scales = source(op.scale, ring.meta.buffer[t.meta], *op.weights.scales);
-  const View offsets = source(op.offset, ring.meta.buffer2[t.meta], *op.weights.offsets);
+  const View scales = source(op.scale, ring.meta.buffer, op.weights.scales);
+  const View offsets = source(op.offset, ring.meta.buffer2, op.weights.offsets);
   const Shape shape{t.rows, t.gc};
   const auto transposed_col = static_cast<std::int64_t>(t.rows) * kF32Bytes;
   b.convert(ElemType::kF32, op.scale.type,
