@@ -62,8 +62,8 @@ const HwKey kHwKeys[] = {
     "Transfers (LOAD or STORE instructions, each one DMA of whole bursts) in flight at once, "
     "each from its issue until its data lands. By Little's law it bounds the channel only when "
     "(outstanding - 1) x transfer size < bandwidth x latency: short transfers feel it, while "
-    "the LLM workloads' transfers of kilobytes to megabytes keep the channel busy from 2 or 3 "
-    "on, so larger values change nothing there.", ""},
+    "the LLM workloads' transfers of kilobytes to megabytes keep the channel busy with a few, "
+    "so values from 4 up change them by less than 1e-5.", ""},
    [](HwConfig& c, const KeyValue& v) { c.memory.outstanding = as_int(v); },
    [](const HwConfig& c) { return number(c.memory.outstanding); }},
   {{"sram.capacity", KeyKind::kBytes, "", 1, false, 1099511627776, "", "220 MiB",
