@@ -29,6 +29,7 @@ struct MxmConfig {
   int rows = 0;                            // reduction depth of one plane (k)
   int cols = 0;                            // outputs of one plane (n)
   double weight_load_bytes_per_cycle = 0;  // weight install bandwidth, all planes together
+  int latency_cycles = 0;                  // from a pass's last row in to its results usable
 };
 
 struct VxmConfig {

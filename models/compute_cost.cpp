@@ -74,8 +74,7 @@ UnitCost MxmCost::of(const Instruction& inst) const {
   cost.occupancy_cycles = std::max<std::uint64_t>({install_cycles, stream_cycles, 1});
   const std::uint64_t tail =
       last_plane_cycles > cost.occupancy_cycles ? last_plane_cycles - cost.occupancy_cycles : 0;
-  cost.latency_cycles = add_saturated(
-      static_cast<std::uint64_t>(mxm_.rows) + static_cast<std::uint64_t>(mxm_.cols), tail);
+  cost.latency_cycles = add_saturated(static_cast<std::uint64_t>(mxm_.latency_cycles), tail);
   cost.macs = mul_saturated(m * n, k);
   const std::uint64_t out_bytes = mul_saturated(mul_saturated(m * groups, n), 4);
   cost.sram_bytes =

@@ -21,10 +21,10 @@ class Dispatch : public sc_core::sc_module, public DispatchIf {
   explicit Dispatch(const sc_core::sc_module_name& name) : sc_module(name) {}
 
   // Starts a run: the program's semaphores at their initial values at start_fs; a WAIT that
-  // finds its semaphore positive resumes one `period_fs` after the later of itself and the
-  // increment it takes.
+  // finds its semaphore positive resumes one issue slot (`issue_fs`, a clock period over
+  // dispatch.issue_per_cycle) after the later of itself and the increment it takes.
   void reset(const std::vector<SemaphoreDecl>& semaphores, Femtoseconds start_fs,
-             Femtoseconds period_fs);
+             Femtoseconds issue_fs);
   // Wakes every blocked waiter with nullopt (a deadlocked run unwinds).
   void abort() { abort_event_.notify(sc_core::SC_ZERO_TIME); }
   std::uint32_t value_now(std::uint32_t sem) const { return bank_->value_at(sem, now_fs()); }
@@ -34,7 +34,7 @@ class Dispatch : public sc_core::sc_module, public DispatchIf {
 
  private:
   std::optional<SemaphoreBank> bank_;
-  Femtoseconds period_fs_ = 0;
+  Femtoseconds issue_fs_ = 0;
   std::vector<std::unique_ptr<sc_core::sc_event>> events_;
   sc_core::sc_event abort_event_;
 };

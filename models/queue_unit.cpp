@@ -51,7 +51,7 @@ inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
     case Opcode::kWait: {
       const std::optional<Femtoseconds> resume = dispatch->take(inst.sem, local_);
       if (!resume) return false;
-      busy_from = *resume - ctx_->clock.period_fs();  // taken then
+      busy_from = *resume - ctx_->issue_fs;  // taken then, in one issue slot
       waited = busy_from - local_;
       local_ = *resume;
       break;

@@ -40,6 +40,8 @@ std::string_view noun_of(KeyKind kind) {
       return "a value";
     case KeyKind::kCount:
       return "a whole number";
+    case KeyKind::kCycles:
+      return "a number of cycles";
     case KeyKind::kBytes:
       return "a size";
     case KeyKind::kBandwidthPerSecond:
@@ -96,14 +98,15 @@ bool is_numeric(KeyKind kind) {
 // refused with the range in the message.
 void check_range(const KeySpec& spec, const ConfigEntry& entry, double number) {
   const bool too_small = spec.min_exclusive ? !(number > spec.min) : !(number >= spec.min);
-  const bool too_large =
-      !(number <= spec.max) || (spec.kind == KeyKind::kCount && number > INT_MAX);
+  const bool whole = spec.kind == KeyKind::kCount || spec.kind == KeyKind::kCycles;
+  const bool too_large = !(number <= spec.max) || (whole && number > INT_MAX);
   if (too_small || too_large)
     fail(entry, fmt::format("{} in {}", noun_of(spec.kind), range_text(spec)));
 }
 
 std::string bound_text(const KeySpec& spec, double bound) {
-  if (bound == 0 || spec.kind == KeyKind::kCount) return fmt::format("{}", bound);
+  if (bound == 0 || spec.kind == KeyKind::kCount || spec.kind == KeyKind::kCycles)
+    return fmt::format("{}", bound);
   return format_key(spec, KeyValue{bound, {}, {}});
 }
 
@@ -131,12 +134,30 @@ KeyValue parse_name_list(const KeySpec& spec, const ConfigEntry& entry) {
   return value;
 }
 
+// "640 cycles", "1 cycle" or a bare "640": the whole number before the unit.
+double parse_cycles(const KeySpec& spec, const ConfigEntry& entry) {
+  std::string_view text = entry.text;
+  for (const std::string_view unit : {"cycles", "cycle"}) {
+    if (text.size() > unit.size() && text.substr(text.size() - unit.size()) == unit) {
+      text.remove_suffix(unit.size());
+      break;
+    }
+  }
+  try {
+    return static_cast<double>(parse_count(text, entry.where));
+  } catch (const InputError&) {
+    fail(entry, expectation(spec));
+  }
+}
+
 double parse_number(const KeySpec& spec, const ConfigEntry& entry, Hertz clock) {
   const std::string& text = entry.text;
   const SourceLocation& at = entry.where;
   switch (spec.kind) {
     case KeyKind::kCount:
       return static_cast<double>(parse_count(text, at));
+    case KeyKind::kCycles:
+      return parse_cycles(spec, entry);
     case KeyKind::kBytes:
       return static_cast<double>(parse_bytes(text, at).count);
     case KeyKind::kBandwidthPerSecond:
@@ -257,6 +278,8 @@ std::string format_key(const KeySpec& spec, const KeyValue& value) {
       return fmt::format("[{}]", fmt::join(value.names, ", "));
     case KeyKind::kCount:
       return fmt::format("{}", static_cast<long long>(value.number));
+    case KeyKind::kCycles:
+      return fmt::format("{} cycles", static_cast<long long>(value.number));
     case KeyKind::kBytes:
       return format_bytes(Bytes{static_cast<std::uint64_t>(value.number)});
     case KeyKind::kBandwidthPerSecond:
@@ -290,6 +313,8 @@ std::string unit_of(const KeySpec& spec) {
       return fmt::format("list of {}", spec.choices);
     case KeyKind::kCount:
       return "count";
+    case KeyKind::kCycles:
+      return "cycles";
     case KeyKind::kBytes:
       return "B (KB..TB, KiB..TiB)";
     case KeyKind::kBandwidthPerSecond:

@@ -20,6 +20,7 @@ enum class KeyKind {
   kBool,                // true | false
   kNameList,            // a YAML list, each item one of KeySpec::choices
   kCount,               // a whole number without unit
+  kCycles,              // a whole number of clock cycles: "640 cycles" (or "640")
   kBytes,               // a size: B, KB.., KiB..
   kBandwidthPerSecond,  // held in B/s; B/cycle accepted and converted at the clock
   kBandwidthPerCycle,   // held in B/cycle; B/s accepted and converted at the clock

@@ -59,7 +59,11 @@ const HwKey kHwKeys[] = {
    },
    [](const HwConfig& c) { return number(static_cast<double>(c.memory.burst.count)); }},
   {{"memory.outstanding", KeyKind::kCount, "", 1, false, 65536, "", "64",
-    "Transfers in flight at once on the channel.", ""},
+    "Transfers (LOAD or STORE instructions, each one DMA of whole bursts) in flight at once, "
+    "each from its issue until its data lands. By Little's law it bounds the channel only when "
+    "(outstanding - 1) x transfer size < bandwidth x latency: short transfers feel it, while "
+    "the LLM workloads' transfers of kilobytes to megabytes keep the channel busy with a few, "
+    "so values from 4 up change them by less than 1e-5.", ""},
    [](HwConfig& c, const KeyValue& v) { c.memory.outstanding = as_int(v); },
    [](const HwConfig& c) { return number(c.memory.outstanding); }},
   {{"sram.capacity", KeyKind::kBytes, "", 1, false, 1099511627776, "", "220 MiB",
@@ -89,6 +93,14 @@ const HwKey kHwKeys[] = {
     "Weight install bandwidth into the MXM, all planes together.", ""},
    [](HwConfig& c, const KeyValue& v) { c.mxm.weight_load_bytes_per_cycle = v.number; },
    [](const HwConfig& c) { return number(c.mxm.weight_load_bytes_per_cycle); }},
+  {{"mxm.latency", KeyKind::kCycles, "640 cycles", 0, false, 1048576, "", "640 cycles",
+    "MXM result latency: cycles from the last activation row of a MATMUL entering a plane to "
+    "its results being usable in SRAM (the queue moves on earlier; only dependent work waits).",
+    "640 cycles, an assumption, not a published figure: the pipeline fill and drain of one "
+    "320 x 320 TSP v1 plane, one cycle per row of the reduction (320) plus one per column the "
+    "results cross (320). Set it when mxm.rows or mxm.cols differ from 320."},
+   [](HwConfig& c, const KeyValue& v) { c.mxm.latency_cycles = as_int(v); },
+   [](const HwConfig& c) { return number(c.mxm.latency_cycles); }},
   {{"vxm.lanes", KeyKind::kCount, "", 1, false, 65536, "", "320",
     "Vector lanes: a vector op over n elements takes ceil(n / lanes) cycles per ALU op.", ""},
    [](HwConfig& c, const KeyValue& v) { c.vxm.lanes = as_int(v); },
@@ -98,7 +110,11 @@ const HwKey kHwKeys[] = {
    [](HwConfig& c, const KeyValue& v) { c.vxm.alus_per_lane = as_int(v); },
    [](const HwConfig& c) { return number(c.vxm.alus_per_lane); }},
   {{"dispatch.issue_per_cycle", KeyKind::kCount, "1", 1, false, 64, "", "1",
-    "Instructions issued per cycle by each unit's in-order queue.",
+    "Instructions issued per cycle by each unit's in-order queue: a NOTIFY, a WAIT that finds its "
+    "semaphore set and the issue of a LOAD or STORE each take 1 / issue_per_cycle cycles. A VXM "
+    "or MXM op holds its unit for whole cycles (at least one), which a faster issue cannot "
+    "shorten, so the rate bounds only queues of many such short instructions; in the LLM "
+    "workloads they are a small share of the time.",
     "one instruction per cycle per queue, the dispatch (ICU) model's assumption."},
    [](HwConfig& c, const KeyValue& v) { c.dispatch.issue_per_cycle = as_int(v); },
    [](const HwConfig& c) { return number(c.dispatch.issue_per_cycle); }},

@@ -22,6 +22,7 @@ inline HwConfig round_number_chip() {
   hw.mxm.rows = 64;
   hw.mxm.cols = 64;
   hw.mxm.weight_load_bytes_per_cycle = 1024;
+  hw.mxm.latency_cycles = 128;  // fill and drain of a 64 x 64 plane: 64 + 64
   hw.vxm.lanes = 16;
   hw.vxm.alus_per_lane = 4;
   hw.dispatch.issue_per_cycle = 1;

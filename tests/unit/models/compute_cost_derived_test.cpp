@@ -67,9 +67,10 @@ TEST(ComputeCostDerived, NonSquareArray_PassDepthIsItsRows_TileWidthItsCols) {
   MxmConfig mxm = testing::round_number_chip().mxm;
   mxm.rows = 32;
   mxm.cols = 128;
+  mxm.latency_cycles = 160;
   const MxmCost cost(mxm);
   // k 64 over 32 rows = 2 passes, n 128 in one column tile: 2 passes x 100 rows over 2 planes =
-  // 100 cycles (install 64 x 128 B / 1024 = 8); results 32 + 128 cycles later.
+  // 100 cycles (install 64 x 128 B / 1024 = 8); results mxm.latency = 160 cycles later.
   const UnitCost c = cost.of(matmul(ElemType::kI8, 100, 64, 128));
   EXPECT_EQ(c.occupancy_cycles, 100u);
   EXPECT_EQ(c.latency_cycles, 160u);

@@ -62,7 +62,7 @@ TEST(MxmCost, Gemv_IsBoundByWeightInstall) {
   // 128 x 64 int8 weights = 8192 B at 1024 B/cycle = 8 cycles; 2 passes on 2 planes = 1 cycle.
   const UnitCost c = cost.of(matmul(ElemType::kI8, 1, 128, 64, 0));
   EXPECT_EQ(c.occupancy_cycles, 8u);
-  EXPECT_EQ(c.latency_cycles, 128u);  // rows + cols pipeline fill
+  EXPECT_EQ(c.latency_cycles, 128u);  // the chip's mxm.latency
   EXPECT_EQ(c.macs, 8192u);
 }
 

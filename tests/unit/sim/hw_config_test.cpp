@@ -94,6 +94,7 @@ void expect_same(const HwConfig& a, const HwConfig& b) {
   EXPECT_EQ(a.mxm.rows, b.mxm.rows);
   EXPECT_EQ(a.mxm.cols, b.mxm.cols);
   EXPECT_EQ(a.mxm.weight_load_bytes_per_cycle, b.mxm.weight_load_bytes_per_cycle);
+  EXPECT_EQ(a.mxm.latency_cycles, b.mxm.latency_cycles);
   EXPECT_EQ(a.vxm.lanes, b.vxm.lanes);
   EXPECT_EQ(a.vxm.alus_per_lane, b.vxm.alus_per_lane);
   EXPECT_EQ(a.dispatch.issue_per_cycle, b.dispatch.issue_per_cycle);
@@ -163,8 +164,17 @@ TEST_F(HwConfigTest, HbmConfig_Is335TBsWithHbmEnergy) {
   EXPECT_DOUBLE_EQ(hbm.energy.memory_pj_per_byte, 31.2);
 }
 
+TEST_F(HwConfigTest, EveryShippedConfig_MxmLatencyIsTheFillAndDrainOfItsPlane) {
+  for (const fs::path& file : shipped_hw_configs()) {
+    SCOPED_TRACE(file.string());
+    const HwConfig hw = load_hw_config(file.string());
+    EXPECT_EQ(hw.mxm.latency_cycles, hw.mxm.rows + hw.mxm.cols);
+  }
+}
+
 TEST_F(HwConfigTest, DefaultedKeys_TakeTheirCatalogueDefaults) {
   const HwConfig config = load_hw_config(write(kValid));
+  EXPECT_EQ(config.mxm.latency_cycles, 640);
   EXPECT_EQ(config.dispatch.issue_per_cycle, 1);
   EXPECT_EQ(config.energy.memory_pj_per_byte, 160.0);
   EXPECT_EQ(config.energy.sram_pj_per_byte, 1.25);
@@ -178,11 +188,13 @@ TEST_F(HwConfigTest, EmptyEnergySection_KeepsTheDefaults) {
   EXPECT_EQ(load_hw_config(write(std::string(kValid) + "energy:\n")).energy.static_w, 30.0);
 }
 
-TEST_F(HwConfigTest, OnlyEnergyAndDispatchKeys_HaveDefaults_EachWithASource) {
+TEST_F(HwConfigTest, OnlyEnergyDispatchAndMxmLatencyKeys_HaveDefaults_EachWithASource) {
   for (const KeySpec& spec : hw_key_catalogue()) {
     const std::string path(spec.path);
     if (spec.default_text.empty()) continue;
-    EXPECT_TRUE(path.rfind("energy.", 0) == 0 || path == "dispatch.issue_per_cycle") << path;
+    EXPECT_TRUE(path.rfind("energy.", 0) == 0 || path == "dispatch.issue_per_cycle" ||
+                path == "mxm.latency")
+        << path;
     EXPECT_FALSE(spec.default_note.empty()) << path;
   }
 }
@@ -205,11 +217,31 @@ TEST_F(HwConfigTest, PerCycleValues_ConvertAtTheOverriddenClock) {
   EXPECT_EQ(config.memory.bandwidth.value, 100e9);
 }
 
+TEST_F(HwConfigTest, MxmLatency_IsWholeCycles_KeptInCyclesWhenTheClockChanges) {
+  EXPECT_EQ(load_hw_config(write(kValid), {"mxm.latency=500 cycles"}).mxm.latency_cycles, 500);
+  EXPECT_EQ(load_hw_config(write(kValid), {"mxm.latency=1 cycle"}).mxm.latency_cycles, 1);
+  EXPECT_EQ(load_hw_config(write(kValid), {"mxm.latency=0"}).mxm.latency_cycles, 0);
+  EXPECT_EQ(load_hw_config(write(kValid), {"mxm.latency=500", "clock=2 GHz"}).mxm.latency_cycles,
+            500);
+}
+
+TEST_F(HwConfigTest, MxmLatencyInTimeUnitsOrFractionalOrNegative_IsAnError) {
+  for (const char* bad : {"500 ns", "500.5 cycles", "cycles"}) {
+    const InputError e = error_of(kValid, {std::string("mxm.latency=") + bad});
+    EXPECT_THAT(e.what(), HasSubstr(std::string("mxm.latency: expected a number of cycles like "
+                                                "\"640 cycles\", got \"") +
+                                    bad + "\""));
+  }
+  EXPECT_THAT(error_of(kValid, {"mxm.latency=-1 cycles"}).what(),
+              HasSubstr("expected a number of cycles in [0, 1048576], got \"-1 cycles\""));
+}
+
 TEST_F(HwConfigTest, OddValues_SurviveDumpThenLoad) {
-  const HwConfig original = load_hw_config(
-      write(kValid), {"memory.bandwidth=123.456789 GB/s", "sram.bandwidth=50 GB/s",
-                      "memory.latency=7 cycles", "clock=1.1 GHz", "sram.capacity=2.5 MiB",
-                      "energy.memory=3.9 pJ/bit", "name=\"chip: with a colon\""});
+  const HwConfig original =
+      load_hw_config(write(kValid), {"memory.bandwidth=123.456789 GB/s", "sram.bandwidth=50 GB/s",
+                                     "memory.latency=7 cycles", "mxm.latency=77 cycles",
+                                     "clock=1.1 GHz", "sram.capacity=2.5 MiB",
+                                     "energy.memory=3.9 pJ/bit", "name=\"chip: with a colon\""});
   const HwConfig reloaded = load_hw_config(write(dump_hw_config(original), "dump.yaml"));
   expect_same(original, reloaded);
 }
