@@ -103,8 +103,14 @@ StepCatalogue make_step_catalogue() {
        "time during which a transfer was in flight while the VXM and the MXM were both idle",
        [](const M& m) { return real(m.bandwidth_bound_s); }, nullptr,
        {7, "bandwidth-bound time per token", {1e3, 2, "ms"}}},
+      // Not a sweep column: a results file keeps the columns of files written before.
+      {"latency_s", "latency-bound", "s", StatType::kReal, kMicroseconds, kJsonTable, 0,
+       "time during which no transfer was in flight and the VXM and the MXM were both idle: the "
+       "step waited on dependencies alone",
+       [](const M& m) { return real(m.latency_s); }},
       {"bound", "bound by", "", StatType::kText, kNoTable, kJsonTable, 13,
-       "the unit with the largest busy time among those that bound a step",
+       "the resource with the largest busy time among those that bound a step when it was busy at "
+       "least 80% of the step; latency otherwise",
        [](const M& m) -> StatValue { return m.bound; }, nullptr,
        {10, "bound by", kPlain}},
       {"energy_j", "energy", "J", StatType::kReal, {1e3, 4, "mJ"}, kJsonTable, 0,

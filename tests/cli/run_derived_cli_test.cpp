@@ -72,7 +72,7 @@ TEST(RunDerivedCli, LatencyAndThroughput_AreTheStepTimesAndTheBatch) {
   EXPECT_EQ(num(j, "first_token_latency_s"), num(j.at("prefill"), "seconds"));
 }
 
-TEST(RunDerivedCli, Utilizations_AreBusyOverStepTime_BetweenZeroAndOne) {
+TEST(RunDerivedCli, Utilizations_AreBusyOverStepTime_BetweenZeroAndOne_AndBoundTheBusiest) {
   for (const nlohmann::json* step : {&report(), &report().at("prefill")}) {
     const double seconds = num(*step, "seconds");
     double busiest = -1;
@@ -89,7 +89,8 @@ TEST(RunDerivedCli, Utilizations_AreBusyOverStepTime_BetweenZeroAndOne) {
       }
     }
     EXPECT_EQ(num(step->at("units").at("memory"), "busy_s"), num(*step, "memory_busy_s"));
-    EXPECT_EQ(step->at("bound"), bound);
+    // The busiest resource bounds the step when busy at least 80% of it; latency otherwise.
+    EXPECT_EQ(step->at("bound"), busiest >= 0.8 * seconds ? bound : std::string("latency"));
   }
 }
 
