@@ -209,8 +209,12 @@ ModelSize model_size(const ModelConfig& model, const WeightFormat& format, int g
   return size;
 }
 
-double LlmRunResult::throughput_tok_s() const {
-  return per_token_latency_s() > 0 ? static_cast<double>(spec.batch) / per_token_latency_s() : 0;
+double LlmRunResult::system_tok_s() const {
+  return step_latency_s() > 0 ? static_cast<double>(spec.batch) / step_latency_s() : 0;
+}
+
+double LlmRunResult::user_tok_s() const {
+  return step_latency_s() > 0 ? 1.0 / step_latency_s() : 0;
 }
 
 double LlmRunResult::weight_transfer_s(const HwConfig& hw) const {

@@ -72,6 +72,35 @@ TEST(RunDerivedCli, LatencyAndThroughput_AreTheStepTimesAndTheBatch) {
   EXPECT_EQ(num(j, "first_token_latency_s"), num(j.at("prefill"), "seconds"));
 }
 
+// One decode step gives each of the 16 users one token.
+TEST(RunDerivedCli, AtBatchB_EachUserGetsOneTokenPerStep_TheSystemBTokens) {
+  const nlohmann::json& j = report();
+  const double step = num(j, "seconds");
+  EXPECT_EQ(num(j, "step_latency_s"), step);
+  EXPECT_EQ(num(j, "user_token_latency_s"), step);
+  EXPECT_CLOSE(num(j, "user_tok_s"), 1 / step);
+  EXPECT_CLOSE(num(j, "system_tok_s"), kBatch / step);
+  EXPECT_CLOSE(num(j, "energy_j_per_generated_token"), num(j, "energy_j") / kBatch);
+  // The names of earlier reports are aliases.
+  EXPECT_EQ(num(j, "per_token_latency_s"), num(j, "step_latency_s"));
+  EXPECT_EQ(num(j, "throughput_tok_s"), num(j, "system_tok_s"));
+}
+
+TEST(RunDerivedCli, TextReport_NamesTheStepLatencyAndBothRates) {
+  TempDir dir;
+  const testing::CliResult r =
+      run_lpusim({"run", "--hw", "seed-80gbps", "--model", "tests/data/sweeps/tiny-model.yaml",
+                  "--quant", "int4", "--batch", std::to_string(kBatch), "--context",
+                  std::to_string(kContext), "--no-prefill"},
+                 dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* label :
+       {"step latency (between a user's tokens)", "tokens/s (system)", "tokens/s per user"}) {
+    EXPECT_NE(r.out.find(label), std::string::npos) << label;
+  }
+  EXPECT_EQ(r.out.find("per-token latency"), std::string::npos);
+}
+
 TEST(RunDerivedCli, Utilizations_AreBusyOverStepTime_BetweenZeroAndOne_AndBoundTheBusiest) {
   for (const nlohmann::json* step : {&report(), &report().at("prefill")}) {
     const double seconds = num(*step, "seconds");
