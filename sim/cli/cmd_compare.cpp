@@ -100,6 +100,19 @@ bool show_seed(const std::vector<LlmRunResult>& runs) {
   return runs.size() >= 2;
 }
 
+// The runs' group size ("g128"), or each format's when they differ ("int8 per-channel, int4 g128").
+std::string group_sizes(const std::vector<LlmRunResult>& runs) {
+  bool same = true;
+  for (const LlmRunResult& r : runs) same = same && r.spec.group_size == runs[0].spec.group_size;
+  if (same) return group_size_label(runs[0].spec.group_size);
+  std::string text;
+  for (const LlmRunResult& r : runs) {
+    text +=
+        (text.empty() ? "" : ", ") + r.spec.format.name + " " + group_size_label(r.spec.group_size);
+  }
+  return text;
+}
+
 Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw) {
   const bool seed = show_seed(runs);
   std::vector<std::string> columns = {"metric", "unit"};
@@ -113,10 +126,9 @@ Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw
   }
   const LlmRunResult& first = runs.front();
   Table t(first.spec.model.name + " on " + hw.name + ": " + columns[2] + " vs " +
-              runs.back().spec.format.name + " (g" + std::to_string(first.spec.group_size) +
-              ", batch " + std::to_string(first.spec.batch) + ", context " +
-              std::to_string(first.spec.context) + ", prompt " + std::to_string(first.spec.prompt) +
-              ")",
+              runs.back().spec.format.name + " (" + group_sizes(runs) + ", batch " +
+              std::to_string(first.spec.batch) + ", context " + std::to_string(first.spec.context) +
+              ", prompt " + std::to_string(first.spec.prompt) + ")",
           columns);
   for (const Metric& m : metrics()) {
     std::vector<Cell> row = {m.show.label, m.show.shown.unit};

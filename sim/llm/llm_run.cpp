@@ -12,6 +12,7 @@
 #include "sim/config/model_config.h"
 #include "sim/engine/simulation.h"
 #include "sim/llm/prefill_chunks.h"
+#include "sim/llm/workload_options.h"
 
 namespace lpusim {
 
@@ -257,8 +258,9 @@ nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw, const Run
 
 std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw,
                                   const RunCatalogue& run, const StepCatalogue& step) {
-  const std::string title = r.spec.model.name + " " + r.spec.format.name + " on " + hw.name +
-                            " (batch " + std::to_string(r.spec.batch) + ", context " +
+  const std::string title = r.spec.model.name + " " + r.spec.format.name + " on " + hw.name + " (" +
+                            group_size_label(r.spec.group_size) + ", batch " +
+                            std::to_string(r.spec.batch) + ", context " +
                             std::to_string(r.spec.context) + ")";
   Table head(title, {"metric", "value", "unit"});
   add_statistics_rows(run, RunSource{r, hw}, kTableWriter, head);

@@ -101,6 +101,22 @@ TEST(RunDerivedCli, TextReport_NamesTheStepLatencyAndBothRates) {
   EXPECT_EQ(r.out.find("per-token latency"), std::string::npos);
 }
 
+TEST(RunDerivedCli, Reports_NameTheGroupSize_Int8DefaultsToPerChannel) {
+  TempDir dir;
+  const std::vector<std::string> int8 = {
+      "run", "--model",     "tests/data/sweeps/tiny-model.yaml", "--quant", "int8", "--context",
+      "64",  "--no-prefill"};
+  const testing::CliResult text = run_lpusim(int8, dir);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("(per-channel, batch 1"), std::string::npos) << text.out;
+  std::vector<std::string> json_args = int8;
+  json_args.insert(json_args.end(), {"--format", "json"});
+  const testing::CliResult json = run_lpusim(json_args, dir);
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out).at("group_size"), 0);  // 0: per channel
+  EXPECT_EQ(report().at("group_size"), 128);                       // int4's default
+}
+
 TEST(RunDerivedCli, Utilizations_AreBusyOverStepTime_BetweenZeroAndOne_AndBoundTheBusiest) {
   for (const nlohmann::json* step : {&report(), &report().at("prefill")}) {
     const double seconds = num(*step, "seconds");
