@@ -3,7 +3,7 @@
 
 Three figures, each written as OUT-<name>.png and OUT-<name>.svg:
   throughput  decode throughput vs memory bandwidth, one line per weight format (log-log);
-              the marker says what bound the step (memory, VXM, MXM, dispatch)
+              the marker says what bound the step (memory, VXM, MXM, dispatch, latency)
   breakdown   per-unit busy time of each step as stacked bars, as a share of the step time,
               one panel per weight format (units overlap in time, so a bar can exceed 1)
   roofline    every decode step on a roofline: ops per byte moved vs ops per second, under the
@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 
 UNITS = ["memory", "vxm", "mxm", "dispatch"]
 UNIT_COLORS = {"memory": "#4c72b0", "vxm": "#dd8452", "mxm": "#55a868", "dispatch": "#8172b3"}
-BOUND_MARKERS = {"memory": "o", "vxm": "^", "mxm": "s", "dispatch": "x"}
+BOUND_MARKERS = {"memory": "o", "vxm": "^", "mxm": "s", "dispatch": "x", "latency": "D"}
 # Columns that describe a point rather than measure it; any that varies splits the lines.
 PARAMETERS = ["hw", "model", "group_size", "batch", "context", "prompt", "kv_format", "prefill"]
 GIGA = 1e9

@@ -26,6 +26,7 @@ struct CompareOptions {
   HwOptions hw;
   LlmOptions llm;
   std::vector<std::string> quants = {"int4", "q3.5"};
+  bool no_prefill = false;
   std::string format = "text";
 };
 
@@ -99,6 +100,19 @@ bool show_seed(const std::vector<LlmRunResult>& runs) {
   return runs.size() >= 2;
 }
 
+// The runs' group size ("g128"), or each format's when they differ ("int8 per-channel, int4 g128").
+std::string group_sizes(const std::vector<LlmRunResult>& runs) {
+  bool same = true;
+  for (const LlmRunResult& r : runs) same = same && r.spec.group_size == runs[0].spec.group_size;
+  if (same) return group_size_label(runs[0].spec.group_size);
+  std::string text;
+  for (const LlmRunResult& r : runs) {
+    text +=
+        (text.empty() ? "" : ", ") + r.spec.format.name + " " + group_size_label(r.spec.group_size);
+  }
+  return text;
+}
+
 Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw) {
   const bool seed = show_seed(runs);
   std::vector<std::string> columns = {"metric", "unit"};
@@ -112,10 +126,9 @@ Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw
   }
   const LlmRunResult& first = runs.front();
   Table t(first.spec.model.name + " on " + hw.name + ": " + columns[2] + " vs " +
-              runs.back().spec.format.name + " (g" + std::to_string(first.spec.group_size) +
-              ", batch " + std::to_string(first.spec.batch) + ", context " +
-              std::to_string(first.spec.context) + ", prompt " + std::to_string(first.spec.prompt) +
-              ")",
+              runs.back().spec.format.name + " (" + group_sizes(runs) + ", batch " +
+              std::to_string(first.spec.batch) + ", context " + std::to_string(first.spec.context) +
+              ", prompt " + std::to_string(first.spec.prompt) + ")",
           columns);
   for (const Metric& m : metrics()) {
     std::vector<Cell> row = {m.show.label, m.show.shown.unit};
@@ -126,9 +139,18 @@ Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw
       continue;
     }
     const int decimals = m.show.shown.decimals;
-    for (const LlmRunResult& r : runs) row.push_back(Cell::number(m.value(r, hw), decimals));
+    // A statistic absent from a run (the first-token latency with --no-prefill) is "-", and so is
+    // its change.
+    const auto absent = [&](const LlmRunResult& r) {
+      return std::holds_alternative<std::monostate>(m.read(r, hw));
+    };
+    for (const LlmRunResult& r : runs) {
+      row.push_back(absent(r) ? Cell("-") : Cell::number(m.value(r, hw), decimals));
+    }
     for (std::size_t i = 1; i < runs.size(); ++i) {
-      row.push_back(percent_change(m.value(first, hw), m.value(runs[i], hw)));
+      row.push_back(absent(first) || absent(runs[i])
+                        ? Cell("-")
+                        : Cell(percent_change(m.value(first, hw), m.value(runs[i], hw))));
     }
     if (seed) {
       std::vector<double> claims;
@@ -181,7 +203,9 @@ int run_compare(const CompareOptions& options) {
   for (const std::string& q : options.quants) specs.push_back(options.llm.spec(q));
   Simulation simulation;
   std::vector<LlmRunResult> runs;
-  for (const WorkloadSpec& spec : specs) runs.push_back(run_llm(simulation, spec, hw, true));
+  for (const WorkloadSpec& spec : specs) {
+    runs.push_back(run_llm(simulation, spec, hw, !options.no_prefill));
+  }
   print_report({comparison_table(runs, hw)}, comparison_json(runs, hw).dump(2), format);
   return 0;
 }
@@ -197,6 +221,8 @@ CommandRunner add_compare_command(CLI::App& app) {
   add_llm_options(*command, options->llm);
   command->add_option("--quant", options->quants, "weight formats, comma separated")
       ->delimiter(',');
+  command->add_flag("--no-prefill", options->no_prefill,
+                    "simulate the decode steps only (no first-token latency)");
   add_format_option(*command, options->format);
   return [options] { return run_compare(*options); };
 }

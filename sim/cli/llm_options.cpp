@@ -9,8 +9,10 @@ namespace lpusim {
 void add_llm_options(CLI::App& command, LlmOptions& options) {
   command.add_option("--model", options.model,
                      "model: a file, or a name in configs/models (default llama2-70b)");
-  command.add_option("--group-size", options.group_size,
-                     "weights per scale/offset group, or per-channel (default 128)");
+  command.add_option(
+      "--group-size", options.group_size,
+      "weights per scale/offset group, or per-channel (default: per-channel for int8, 128 for "
+      "the sub-byte formats)");
   add_integer_option(command, "--batch", options.batch, 1, kMaxBatch,
                      "sequences decoded together (default 1)");
   add_integer_option(command, "--context", options.context, 0, kMaxContext,

@@ -12,6 +12,7 @@
 #include "sim/config/model_config.h"
 #include "sim/engine/simulation.h"
 #include "sim/llm/prefill_chunks.h"
+#include "sim/llm/workload_options.h"
 
 namespace lpusim {
 
@@ -209,8 +210,12 @@ ModelSize model_size(const ModelConfig& model, const WeightFormat& format, int g
   return size;
 }
 
-double LlmRunResult::throughput_tok_s() const {
-  return per_token_latency_s() > 0 ? static_cast<double>(spec.batch) / per_token_latency_s() : 0;
+double LlmRunResult::system_tok_s() const {
+  return step_latency_s() > 0 ? static_cast<double>(spec.batch) / step_latency_s() : 0;
+}
+
+double LlmRunResult::user_tok_s() const {
+  return step_latency_s() > 0 ? 1.0 / step_latency_s() : 0;
 }
 
 double LlmRunResult::weight_transfer_s(const HwConfig& hw) const {
@@ -253,8 +258,9 @@ nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw, const Run
 
 std::vector<Table> llm_run_tables(const LlmRunResult& r, const HwConfig& hw,
                                   const RunCatalogue& run, const StepCatalogue& step) {
-  const std::string title = r.spec.model.name + " " + r.spec.format.name + " on " + hw.name +
-                            " (batch " + std::to_string(r.spec.batch) + ", context " +
+  const std::string title = r.spec.model.name + " " + r.spec.format.name + " on " + hw.name + " (" +
+                            group_size_label(r.spec.group_size) + ", batch " +
+                            std::to_string(r.spec.batch) + ", context " +
                             std::to_string(r.spec.context) + ")";
   Table head(title, {"metric", "value", "unit"});
   add_statistics_rows(run, RunSource{r, hw}, kTableWriter, head);

@@ -55,8 +55,12 @@ struct LlmRunResult {
   std::optional<PhaseResult> prefill;
   std::uint64_t resident_bytes = 0;
 
-  double per_token_latency_s() const { return decode.metrics.seconds; }
-  double throughput_tok_s() const;
+  // The decode step gives each of the batch's B users one token.
+  double step_latency_s() const { return decode.metrics.seconds; }
+  double system_tok_s() const;  // B / step latency: every user's tokens
+  double user_tok_s() const;    // 1 / step latency: one user's tokens
+  double per_token_latency_s() const { return step_latency_s(); }  // alias of step_latency_s
+  double throughput_tok_s() const { return system_tok_s(); }       // alias of system_tok_s
   double first_token_latency_s() const { return prefill ? prefill->metrics.seconds : 0; }
   // The seed's "weight transfer time per token": weight bytes / memory bandwidth.
   double weight_transfer_s(const HwConfig& hw) const;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernels/isa.h"
+#include "models/busy_intervals.h"
 #include "models/compute_cost.h"
 #include "sim/llm/workload.h"
 
@@ -13,14 +15,34 @@ constexpr double kPicojoule = 1e-12;
 
 double safe_ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 
-// The busiest unit among those that bound a step; "memory" when none does.
-std::string dominating(const std::vector<UnitMetrics>& units) {
+// The busiest resource among those that bound a step when it was busy for at least
+// kBoundBusyShare of the step; kLatencyBound otherwise (and when none can bound a step).
+std::string dominating(const std::vector<UnitMetrics>& units, double seconds) {
   const UnitMetrics* best = nullptr;
   for (const UnitMetrics& u : units) {
     if (!u.bounds_steps) continue;  // the mem queue only issues loads; the channel is busy
     if (!best || u.busy_s > best->busy_s) best = &u;
   }
-  return best ? best->name : "memory";
+  if (!best || best->busy_s < kBoundBusyShare * seconds) return kLatencyBound;
+  return best->name;
+}
+
+// The time of the step when no transfer was in flight and no compute unit of the unit table was
+// busy: the step waited on dependencies alone. The time the compute units were idle is split
+// into the bandwidth-bound time (a transfer in flight) and this.
+Femtoseconds latency_fs(const ChipRunResult& run) {
+  // The busy intervals are on the simulation's time axis, which a run does not start at 0: the
+  // union's length is each unit's busy time not covered by the units before it.
+  std::vector<const BusyIntervals*> compute;
+  Femtoseconds compute_busy = 0;
+  for (const UnitInfo& unit : unit_table()) {
+    if (!unit.bounds_steps) continue;
+    const BusyIntervals& busy = run.unit(unit.unit).busy;
+    compute_busy += uncovered_time(busy, compute);
+    compute.push_back(&busy);
+  }
+  const Femtoseconds accounted = compute_busy + run.bandwidth_bound_fs;
+  return run.elapsed_fs > accounted ? run.elapsed_fs - accounted : 0;
 }
 
 double energy_joules(const ChipRunResult& run, const HwConfig& hw, double seconds) {
@@ -80,6 +102,7 @@ StepMetrics compute_step_metrics(const ChipRunResult& run, const HwConfig& hw, c
                   (static_cast<double>(mxm.peak_macs_per_cycle()) * hw.clock.value);
   m.memory_busy_s = fs_to_seconds(run.memory.busy_fs);
   m.bandwidth_bound_s = fs_to_seconds(run.bandwidth_bound_fs);
+  m.latency_s = fs_to_seconds(latency_fs(run));
   m.memory_bytes = run.memory.burst_bytes;
 
   for (const ResourceRow& resource : catalogue.resources) {
@@ -87,7 +110,7 @@ StepMetrics compute_step_metrics(const ChipRunResult& run, const HwConfig& hw, c
     m.units.push_back(
         {resource.name, busy_s, safe_ratio(busy_s, m.seconds), resource.bounds_steps});
   }
-  m.bound = dominating(m.units);
+  m.bound = dominating(m.units, m.seconds);
 
   for (const UnitStats& u : run.units) m.alu_ops += u.alu_ops;
   m.energy_j = energy_joules(run, hw, m.seconds);

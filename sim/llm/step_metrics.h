@@ -22,6 +22,13 @@ struct StepWork {
   std::uint64_t tokens = 1;        // tokens the step produced, for energy per token
 };
 
+// A step is bound by its busiest resource (memory channel, VXM, MXM, dispatch) only when that
+// resource was busy for at least this share of the step; otherwise the step waited on
+// dependencies (completion and notification latencies) more than on any resource, and `bound` is
+// kLatencyBound.
+inline constexpr double kBoundBusyShare = 0.8;
+inline constexpr const char* kLatencyBound = "latency";
+
 // The work a program does, read off its instructions (program_traffic in sim/llm/workload.h).
 StepWork work_of_program(const Program& program);
 
@@ -42,7 +49,8 @@ struct StepMetrics {
   double mac_floor_s = 0;          // macs / peak MAC rate
   double memory_busy_s = 0;        // the channel carried data
   double bandwidth_bound_s = 0;    // a transfer in flight while VXM and MXM were idle
-  std::string bound;               // the busiest unit that bounds_steps
+  double latency_s = 0;            // no transfer in flight and VXM and MXM idle: dependencies
+  std::string bound;               // the busiest unit that bounds_steps, or kLatencyBound
   std::vector<UnitMetrics> units;  // one per step_catalogue().resources row, in its order
   std::uint64_t memory_bytes = 0;  // bytes moved on the channel (burst-rounded)
   std::uint64_t alu_ops = 0;

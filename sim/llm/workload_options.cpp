@@ -14,13 +14,23 @@ void check_positive(const char* flag, std::uint64_t value) {
 
 }  // namespace
 
+int default_group_size(const WeightFormat& format) {
+  constexpr int kSubByteGroup = 128;
+  return !format.is_float() && format.max_bits() >= 8 ? kPerChannel : kSubByteGroup;
+}
+
+std::string group_size_label(int group_size) {
+  return group_size == kPerChannel ? "per-channel" : "g" + std::to_string(group_size);
+}
+
 WorkloadSpec LlmOptions::spec(const std::string& quant) const {
   check_positive("--batch", batch);
   check_positive("--prompt", prompt);
   WorkloadSpec spec;
   spec.model = load_model_config(model);
   spec.format = parse_format(quant);
-  spec.group_size = parse_group_size_flag(group_size);
+  spec.group_size =
+      group_size.empty() ? default_group_size(spec.format) : parse_group_size_flag(group_size);
   spec.batch = batch;
   spec.context = context;
   spec.prompt = prompt;

@@ -97,6 +97,8 @@ void check_value(const std::string& name, const SweepValue& value, const std::st
   } else if (name == "quant") {
     located_check(value.where, [&] { parse_format(value.text); });
   } else if (name == "group_size") {
+    // The default (no line in the file) is empty: each format's default_group_size.
+    if (value.text.empty() && value.where.line == 0) return;
     located_check(value.where, [&] { parse_group_size(value.text); });
   } else if (name == "kv_format") {
     located_check(value.where, [&] { parse_kv_format(value.text); });
@@ -282,7 +284,8 @@ class PointMaker {
     };
     add("--model", path(values.at("model"), "models"));
     add("--quant", values.at("quant").text);
-    add("--group-size", values.at("group_size").text);
+    // No group size: the format's default (default_group_size).
+    if (!values.at("group_size").text.empty()) add("--group-size", values.at("group_size").text);
     add("--batch", values.at("batch").text);
     add("--context", values.at("context").text);
     add("--prompt", values.at("prompt").text);

@@ -128,8 +128,11 @@ TEST(ChipDerived, StepMetricsOfAHandRun_FollowFromTheRun) {
   EXPECT_DOUBLE_EQ(m.units[2].utilization, 20.0 / 164);  // vxm
   EXPECT_DOUBLE_EQ(m.units[3].utilization, 50.0 / 164);  // mxm
   EXPECT_DOUBLE_EQ(m.units[4].utilization, 2.0 / 164);   // dispatch
-  EXPECT_EQ(m.bound, "memory");
+  // The channel, the busiest, carries data for 64 of 164 ns, under 80%: the step waits on the
+  // load's 100 ns latency. The load is in flight throughout, so no time is latency_s.
+  EXPECT_EQ(m.bound, "latency");
   EXPECT_DOUBLE_EQ(m.bandwidth_bound_s, 94e-9);
+  EXPECT_DOUBLE_EQ(m.latency_s, 0);
 }
 
 }  // namespace

@@ -64,7 +64,10 @@ void expect_invariants(const PhaseResult& phase, const HwConfig& hw) {
     if (u.name != "mem" && (!busiest || u.busy_s > busiest->busy_s)) busiest = &u;
   }
   ASSERT_NE(busiest, nullptr);
-  EXPECT_EQ(m.bound, busiest->name);
+  EXPECT_EQ(m.bound,
+            busiest->busy_s >= kBoundBusyShare * m.seconds ? busiest->name : kLatencyBound);
+  EXPECT_GE(m.latency_s, 0);
+  EXPECT_LE(m.latency_s + m.bandwidth_bound_s, m.seconds * (1 + kSlack));
   EXPECT_GE(m.energy_j * (1 + kSlack), hw.energy.static_w * m.seconds);
   EXPECT_NEAR(m.energy_j_per_token * static_cast<double>(phase.tokens), m.energy_j,
               kSlack * m.energy_j);

@@ -20,7 +20,9 @@ inline HwConfig chip_with_energy() {
   return hw;
 }
 
-// 1000 ns; channel busy 400 ns, mem queue 30 ns (30 issues), VXM 300 ns (200 ops), MXM 600 ns.
+// 1000 ns; channel busy 400 ns, mem queue 30 ns (30 issues), VXM 300 ns (200 ops) in [0, 300),
+// MXM 600 ns in [200, 800); 100 ns of transfers in flight while both were idle, so nothing was
+// busy for the other 100 ns of [800, 1000).
 inline ChipRunResult mxm_heavy_run() {
   ChipRunResult r;
   r.elapsed_fs = 1000 * kNs;
@@ -37,11 +39,13 @@ inline ChipRunResult mxm_heavy_run() {
   UnitStats& vxm = r.units[static_cast<int>(Unit::kVxm)];
   vxm.instructions = 200;
   vxm.busy_fs = 300 * kNs;
+  vxm.busy.add(0, 300 * kNs);
   vxm.sram_bytes = 1000;
   vxm.alu_ops = 5000;
   UnitStats& mxm = r.units[static_cast<int>(Unit::kMxm)];
   mxm.instructions = 10;
   mxm.busy_fs = 600 * kNs;
+  mxm.busy.add(200 * kNs, 800 * kNs);
   mxm.sram_bytes = 2000;
   mxm.macs = 1'000'000;
   return r;

@@ -75,16 +75,18 @@ TEST(StepMetricsDerived, DispatchBusy_DividesByIssueWidth) {
   EXPECT_CLOSE(unit_named(m, "dispatch").busy_s, 50e-9);  // 200 issues / 4 per cycle
 }
 
-TEST(StepMetricsDerived, Bound_IsTheBusiestResource_NeverTheMemQueue) {
+TEST(StepMetricsDerived, Bound_IsTheBusiestResource_WhenBusyAtLeast80PercentOfTheStep) {
   const HwConfig hw = chip_with_energy();
-  EXPECT_EQ(compute_step_metrics(mxm_heavy_run(), hw, hand_work()).bound, "mxm");
+  ChipRunResult mxm_heavy = mxm_heavy_run();
+  mxm_heavy.units[static_cast<int>(Unit::kMxm)].busy_fs = 850 * kNs;
+  EXPECT_EQ(compute_step_metrics(mxm_heavy, hw, hand_work()).bound, "mxm");
 
   ChipRunResult memory_heavy = mxm_heavy_run();
-  memory_heavy.memory.busy_fs = 700 * kNs;
+  memory_heavy.memory.busy_fs = 900 * kNs;
   EXPECT_EQ(compute_step_metrics(memory_heavy, hw, hand_work()).bound, "memory");
 
   ChipRunResult vxm_heavy = mxm_heavy_run();
-  vxm_heavy.units[static_cast<int>(Unit::kVxm)].busy_fs = 650 * kNs;
+  vxm_heavy.units[static_cast<int>(Unit::kVxm)].busy_fs = 870 * kNs;
   EXPECT_EQ(compute_step_metrics(vxm_heavy, hw, hand_work()).bound, "vxm");
 
   // 900 LOAD issues keep the mem queue busy 900 ns and dispatch 900 ns: issuing is not a
@@ -93,6 +95,31 @@ TEST(StepMetricsDerived, Bound_IsTheBusiestResource_NeverTheMemQueue) {
   issue_heavy.units[static_cast<int>(Unit::kMem)].instructions = 900;
   issue_heavy.units[static_cast<int>(Unit::kMem)].busy_fs = 900 * kNs;
   EXPECT_EQ(compute_step_metrics(issue_heavy, hw, hand_work()).bound, "dispatch");
+}
+
+TEST(StepMetricsDerived, Bound_IsLatency_WhenTheBusiestResourceIsBusyUnder80PercentOfTheStep) {
+  const HwConfig hw = chip_with_energy();
+  // The MXM, the busiest, is busy 600 of 1000 ns.
+  EXPECT_EQ(compute_step_metrics(mxm_heavy_run(), hw, hand_work()).bound, "latency");
+  ChipRunResult just_under = mxm_heavy_run();
+  just_under.units[static_cast<int>(Unit::kMxm)].busy_fs = 799 * kNs;
+  EXPECT_EQ(compute_step_metrics(just_under, hw, hand_work()).bound, "latency");
+  ChipRunResult at_threshold = mxm_heavy_run();
+  at_threshold.units[static_cast<int>(Unit::kMxm)].busy_fs = 800 * kNs;
+  EXPECT_EQ(compute_step_metrics(at_threshold, hw, hand_work()).bound, "mxm");
+}
+
+TEST(StepMetricsDerived, LatencyTime_IsTheStepLessComputeBusyLessBandwidthBoundTime) {
+  // VXM or MXM busy in [0, 800) ns, 100 ns bandwidth-bound: 1000 - 800 - 100 = 100 ns.
+  const StepMetrics m = compute_step_metrics(mxm_heavy_run(), chip_with_energy(), hand_work());
+  EXPECT_CLOSE(m.latency_s, 100e-9);
+  // Overlapping busy intervals count once: the MXM busy over the VXM's whole interval too.
+  ChipRunResult overlapping = mxm_heavy_run();
+  overlapping.units[static_cast<int>(Unit::kMxm)].busy = BusyIntervals();
+  overlapping.units[static_cast<int>(Unit::kMxm)].busy.add(100 * kNs, 250 * kNs);
+  // Busy in [0, 300): idle 700 ns, of which 100 ns bandwidth-bound.
+  EXPECT_CLOSE(compute_step_metrics(overlapping, chip_with_energy(), hand_work()).latency_s,
+               600e-9);
 }
 
 TEST(StepMetricsDerived, Energy_IsEachCoefficientTimesItsCountPlusStaticPower) {
@@ -143,7 +170,8 @@ TEST(StepMetricsDerived, Json_CarriesEachNumberUnderItsOwnKey) {
   EXPECT_CLOSE(j.at("mac_floor_s").get<double>(), 500e-9);
   EXPECT_CLOSE(j.at("memory_busy_s").get<double>(), 400e-9);
   EXPECT_CLOSE(j.at("bandwidth_bound_s").get<double>(), 100e-9);
-  EXPECT_EQ(j.at("bound"), "mxm");
+  EXPECT_CLOSE(j.at("latency_s").get<double>(), 100e-9);
+  EXPECT_EQ(j.at("bound"), "latency");
   EXPECT_CLOSE(j.at("units").at("vxm").at("utilization").get<double>(), 0.3);
   EXPECT_CLOSE(j.at("units").at("mxm").at("busy_s").get<double>(), 600e-9);
   EXPECT_CLOSE(j.at("units").at("dispatch").at("utilization").get<double>(), 0.2);
@@ -169,7 +197,8 @@ TEST(StepMetricsDerived, Tables_PrintEachNumberInItsUnit) {
   EXPECT_EQ(summary_value(t, "MAC floor"), "0.500");
   EXPECT_EQ(summary_value(t, "memory busy"), "0.400");
   EXPECT_EQ(summary_value(t, "bandwidth-bound"), "0.100");
-  EXPECT_EQ(summary_value(t, "bound by"), "mxm");
+  EXPECT_EQ(summary_value(t, "latency-bound"), "0.100");
+  EXPECT_EQ(summary_value(t, "bound by"), "latency");
   EXPECT_EQ(summary_value(t, "kv bytes"), "20000");
   EXPECT_EQ(summary_value(t, "energy"), "0.0036");  // mJ
   EXPECT_EQ(summary_value(t, "average power"), "3.58");
