@@ -121,7 +121,7 @@ TEST(SweepCli, EveryPoint_GetsOneRow_AndTheFailingPointIsRecorded) {
   EXPECT_EQ(column_of(text, "hash").front(), "95052e5881866e93");
   EXPECT_THAT(r.err, HasSubstr("[13/13] "));  // not a terminal: one line per point
   // The int8 point: per-channel groups, int8's default group size.
-  EXPECT_THAT(r.err, HasSubstr("FAILED 4df20a5202ddc4ac"));
+  EXPECT_THAT(r.err, HasSubstr("FAILED 205b61116d8e7ea3"));
 }
 
 TEST(SweepCli, OneAndTwoWorkers_WriteIdenticalFiles) {
