@@ -17,6 +17,7 @@ struct MemoryConfig {
   Seconds latency;           // from last byte on the channel to data usable in SRAM
   Bytes burst;               // transfers are rounded up to whole bursts
   int outstanding = 0;       // transfers in flight at once
+  Bytes capacity{};          // off-chip bytes a step may hold; 0: not checked
 };
 
 struct SramConfig {

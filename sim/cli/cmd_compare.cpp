@@ -131,7 +131,7 @@ Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw
               ", prompt " + std::to_string(first.spec.prompt) + ")",
           columns);
   for (const Metric& m : metrics()) {
-    std::vector<Cell> row = {m.show.label, m.show.shown.unit};
+    std::vector<Cell> row = {m.show.label, std::string(m.show.shown.unit)};
     if (std::holds_alternative<std::string>(m.read(first, hw))) {  // a name: no change, no claim
       for (const LlmRunResult& r : runs) row.push_back(std::get<std::string>(m.read(r, hw)));
       while (row.size() < columns.size()) row.push_back("");

@@ -66,6 +66,15 @@ const HwKey kHwKeys[] = {
     "so values from 4 up change them by less than 1e-5.", ""},
    [](HwConfig& c, const KeyValue& v) { c.memory.outstanding = as_int(v); },
    [](const HwConfig& c) { return number(c.memory.outstanding); }},
+  {{"memory.capacity", KeyKind::kBytes, "0 B", 0, false, 1125899906842624, "", "80 GB",
+    "Off-chip memory capacity. When above 0 B, a step whose off-chip data (streamed weights, the "
+    "KV cache of every position it holds, the RoPE tables, causal mask and logits: the run's "
+    "memory_footprint_bytes) exceeds it is an error that says how much it needs.",
+    "0 B: not checked, for a chip whose memory size no source gives (the shipped configs)."},
+   [](HwConfig& c, const KeyValue& v) {
+     c.memory.capacity = Bytes{static_cast<std::uint64_t>(v.number)};
+   },
+   [](const HwConfig& c) { return number(static_cast<double>(c.memory.capacity.count)); }},
   {{"sram.capacity", KeyKind::kBytes, "", 1, false, 1099511627776, "", "220 MiB",
     "On-chip SRAM capacity. A program whose buffers do not fit is an error, not a silent spill.",
     ""},

@@ -82,6 +82,7 @@ struct ProgramRun {
   StepWork work;
   std::vector<KindBreakdown> breakdown;
   std::uint64_t kv_write_bytes = 0;
+  std::uint64_t footprint_bytes = 0;
 };
 
 ProgramRun run_program(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
@@ -99,6 +100,7 @@ ProgramRun run_program(Simulation& simulation, const WorkloadSpec& spec, const H
   r.work.tokens = w.tokens;
   r.breakdown = breakdown.result();
   r.kv_write_bytes = w.kv_write_bytes;
+  r.footprint_bytes = w.footprint_bytes;
   return r;
 }
 
@@ -109,6 +111,7 @@ PhaseResult simulate_phase(Simulation& simulation, const WorkloadSpec& spec, con
   r.breakdown = p.breakdown;
   r.kv_write_bytes = p.kv_write_bytes;
   r.tokens = p.work.tokens;
+  r.footprint_bytes = p.footprint_bytes;
   return r;
 }
 
@@ -153,6 +156,7 @@ PhaseResult simulate_prefill(Simulation& simulation, const WorkloadSpec& spec, c
     add_step_work(work, p.work);
     add_breakdown(r.breakdown, p.breakdown);
     r.kv_write_bytes += p.kv_write_bytes;
+    r.footprint_bytes = std::max(r.footprint_bytes, p.footprint_bytes);
   }
   r.metrics = compute_step_metrics(sum.total(), hw, work);
   r.tokens = work.tokens;
@@ -212,6 +216,10 @@ ModelSize model_size(const ModelConfig& model, const WeightFormat& format, int g
 
 double LlmRunResult::system_tok_s() const {
   return step_latency_s() > 0 ? static_cast<double>(spec.batch) / step_latency_s() : 0;
+}
+
+std::uint64_t LlmRunResult::memory_footprint_bytes() const {
+  return std::max(decode.footprint_bytes, prefill ? prefill->footprint_bytes : 0);
 }
 
 double LlmRunResult::user_tok_s() const {

@@ -38,6 +38,8 @@ struct PhaseResult {
   // of each (the last chunk may have fewer); metrics, breakdown and bytes are their sums.
   std::uint64_t chunks = 1;
   std::uint64_t chunk_tokens = 0;
+  // Off-chip bytes its program holds (weights, KV cache, tables); in chunks, the largest.
+  std::uint64_t footprint_bytes = 0;
 };
 
 // Bytes of the whole model stored in the format (codes + fp16 scales/offsets of the quantized
@@ -55,6 +57,8 @@ struct LlmRunResult {
   std::optional<PhaseResult> prefill;
   std::uint64_t resident_bytes = 0;
 
+  // Off-chip memory the run needs: the larger footprint of the decode step and the prefill.
+  std::uint64_t memory_footprint_bytes() const;
   // The decode step gives each of the batch's B users one token.
   double step_latency_s() const { return decode.metrics.seconds; }
   double system_tok_s() const;  // B / step latency: every user's tokens

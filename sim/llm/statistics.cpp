@@ -242,6 +242,11 @@ RunCatalogue make_run_catalogue() {
       {"model_fp16_bytes", "model size in fp16", "B", StatType::kCount, kNoTable, kJson, 0,
        "size of the whole model in fp16",
        [](const R& r) { return count(r.result.size.fp16_bytes); }},
+      {"memory_footprint_bytes", "memory footprint", "B", StatType::kCount, kNoTable, kJson, 0,
+       "off-chip bytes the run's programs hold: streamed weights, the KV cache of every position "
+       "they hold, RoPE tables, causal mask and logits (the larger of the decode step and the "
+       "prefill); checked against memory.capacity when it is set",
+       [](const R& r) { return count(r.result.memory_footprint_bytes()); }},
       {"resident_bytes", "resident bytes", "B", StatType::kCount, kNoTable, kJson, 0,
        "SRAM the weights take with weights: resident; 0 when streamed",
        [](const R& r) { return count(r.result.resident_bytes); }},

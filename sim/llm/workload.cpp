@@ -126,6 +126,23 @@ void check_resident_fit(const WorkloadSpec& spec, const HwConfig& hw) {
       static_cast<double>(have) / kMiB, chips));
 }
 
+// The step's off-chip data against memory.capacity (0: not checked).
+void check_memory_capacity(const WorkloadSpec& spec, const HwConfig& hw,
+                           const ProgramFootprint& f) {
+  const std::uint64_t have = hw.memory.capacity.count;
+  if (have == 0 || f.total() <= have) return;
+  const bool decode = spec.phase == Phase::kDecode;
+  const std::uint64_t positions = decode ? spec.context + 1 : spec.prefill_past + spec.prompt;
+  throw SimulationError(fmt::format(
+      "{} {} in {} at batch {} with {} positions per sequence needs {} bytes ({:.2f} GiB) "
+      "of off-chip memory: weights {} B, KV cache {} B, tables and logits {} B; chip {} has "
+      "memory.capacity {} bytes ({:.2f} GiB); lower the batch or the context, use a smaller "
+      "format, or raise memory.capacity",
+      spec.model.name, phase_name(spec.phase), spec.format.name, spec.batch, positions, f.total(),
+      static_cast<double>(f.total()) / kGiB, f.weight_bytes, f.kv_bytes, f.other_bytes, hw.name,
+      have, static_cast<double>(have) / kGiB));
+}
+
 // ---- emission ------------------------------------------------------------------------------
 
 std::string gemm_name(std::string_view layer, std::string_view linear_name) {
@@ -294,6 +311,24 @@ ProgramTraffic program_traffic(const Program& program, std::string_view embeddin
   return t;
 }
 
+ProgramFootprint program_footprint(const Program& program, std::string_view embedding_region) {
+  ProgramFootprint f;
+  for (const RegionDecl& r : program.regions) {
+    switch (region_kind(r.name, embedding_region)) {
+      case RegionKind::kWeight:
+        f.weight_bytes += r.bytes;
+        break;
+      case RegionKind::kKv:
+        f.kv_bytes += r.bytes;
+        break;
+      case RegionKind::kOther:
+        f.other_bytes += r.bytes;
+        break;
+    }
+  }
+  return f;
+}
+
 std::string_view phase_name(Phase phase) { return phase == Phase::kDecode ? "decode" : "prefill"; }
 
 std::string_view kv_format_name(KvFormat kv) { return kv == KvFormat::kFp16 ? "fp16" : "int8"; }
@@ -348,6 +383,9 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   account(w, step.embedding_region);
   w.resident_bytes = hw.weights == WeightPlacement::kResident ? resident_weight_bytes(spec) : 0;
   w.tokens = step.rows();
+  const ProgramFootprint footprint = program_footprint(w.program, step.embedding_region);
+  w.footprint_bytes = footprint.total();
+  check_memory_capacity(spec, hw, footprint);
   return w;
 }
 

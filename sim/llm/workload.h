@@ -42,12 +42,13 @@ struct Workload {
   // memory in this step: byte for byte the LOADs of weight regions, before burst rounding. With
   // resident weights only the embedding rows (the table stays off chip).
   std::uint64_t weight_bytes = 0;
-  std::uint64_t resident_bytes = 0;  // SRAM bytes of weights when hw.weights == resident, else 0
-  std::uint64_t kv_bytes = 0;        // KV-cache bytes (codes + int8 scales) read in this step
-  std::uint64_t kv_write_bytes = 0;  // KV-cache bytes appended
-  std::uint64_t other_bytes = 0;     // logits stored, RoPE tables and causal mask loaded
-  std::uint64_t macs = 0;            // multiply-accumulates of all MATMULs (GEMMs + attention)
-  std::uint64_t tokens = 0;          // tokens produced (decode: batch) or processed (prefill)
+  std::uint64_t resident_bytes = 0;   // SRAM bytes of weights when hw.weights == resident, else 0
+  std::uint64_t kv_bytes = 0;         // KV-cache bytes (codes + int8 scales) read in this step
+  std::uint64_t kv_write_bytes = 0;   // KV-cache bytes appended
+  std::uint64_t other_bytes = 0;      // logits stored, RoPE tables and causal mask loaded
+  std::uint64_t macs = 0;             // multiply-accumulates of all MATMULs (GEMMs + attention)
+  std::uint64_t tokens = 0;           // tokens produced (decode: batch) or processed (prefill)
+  std::uint64_t footprint_bytes = 0;  // off-chip bytes its regions hold (program_footprint)
 };
 
 // Memory traffic and MACs of any program, read off its instructions by region name: LOADs of
@@ -64,9 +65,21 @@ struct ProgramTraffic {
 ProgramTraffic program_traffic(const Program& program,
                                std::string_view embedding_region = "embed_tokens");
 
+// Off-chip memory a program holds: the sizes of its regions, by the same kinds as
+// program_traffic (weights, KV cache, everything else: RoPE tables, causal mask, logits).
+struct ProgramFootprint {
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t kv_bytes = 0;
+  std::uint64_t other_bytes = 0;
+  std::uint64_t total() const { return weight_bytes + kv_bytes + other_bytes; }
+};
+ProgramFootprint program_footprint(const Program& program,
+                                   std::string_view embedding_region = "embed_tokens");
+
 // Builds the step's program for `hw` (tile sizes, SRAM, weight placement). Throws InputError for
 // a bad spec (batch or prompt 0, unsupported tensor formats) and SimulationError when resident
-// weights do not fit in SRAM ("model X in format F needs N bytes ...") or the buffers do not.
+// weights do not fit in SRAM ("model X in format F needs N bytes ..."), the buffers do not, or
+// memory.capacity is set and the program's footprint exceeds it.
 Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw);
 
 // Whether the step's program fits in the chip's SRAM, decided by the check build_workload makes

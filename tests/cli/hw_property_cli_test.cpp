@@ -37,8 +37,13 @@ double log_uniform(std::mt19937_64& rng, double lo, double hi) {
 // A value of `spec` inside its range, in the key's canonical text.
 std::string draw(std::mt19937_64& rng, const KeySpec& spec) {
   const bool whole = spec.kind == KeyKind::kCount || spec.kind == KeyKind::kBytes;
+  // memory.capacity only refuses runs (exit 3): half the draws leave it unchecked (0 B) so that
+  // enough configs simulate.
+  if (whole && spec.min == 0 && std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
+    return format_key(spec, KeyValue{0, {}, {}});
+  }
   if (whole) {
-    const double v = std::floor(log_uniform(rng, spec.min, spec.max + 1));
+    const double v = std::floor(log_uniform(rng, std::max(spec.min, 1.0), spec.max + 1));
     return format_key(spec, KeyValue{std::min(v, spec.max), {}, {}});
   }
   if (spec.min == 0 && std::uniform_int_distribution<int>(0, 7)(rng) == 0) {

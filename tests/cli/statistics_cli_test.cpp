@@ -64,7 +64,7 @@ void expect_table_rows(const std::vector<Statistic<Source>>& statistics, unsigne
   for (const Statistic<Source>& s : statistics) {
     if (!(s.writers & writers)) continue;
     const bool exact = !s.label_of;
-    const std::string& unit = s.shown.unit;
+    const std::string unit(s.shown.unit);
     expect_row(text, s.label + (exact ? "  " : ""), unit.empty() ? "" : "  " + unit);
     expect_row(csv, s.label + (exact ? "," : ""), "," + unit);
     expect_row(markdown, "| " + s.label + (exact ? " |" : ""), " " + unit + " |");
@@ -141,7 +141,8 @@ TEST(StatisticsCli, Compare_ShowsTheStatisticsWithACompareRow_InRowOrder) {
   auto add = [&](const auto& statistics) {
     for (const auto& s : statistics) {
       if (s.compare.row == 0) continue;
-      expected.emplace_back(s.compare.row, s.compare.label + "," + s.compare.shown.unit + ",");
+      expected.emplace_back(s.compare.row,
+                            s.compare.label + "," + std::string(s.compare.shown.unit) + ",");
     }
   };
   add(run_catalogue());

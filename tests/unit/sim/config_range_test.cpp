@@ -28,6 +28,8 @@ std::string text_of(const KeySpec& spec, double value) {
 // Values just outside the range, written in the key's canonical unit.
 std::vector<std::string> outside(const KeySpec& spec) {
   if (spec.kind == KeyKind::kCount || spec.kind == KeyKind::kBytes) {
+    // Nothing is below a lower bound of 0 in a whole, unsigned kind (memory.capacity: 0 B).
+    if (spec.min == 0) return {text_of(spec, spec.max + 1)};
     return {text_of(spec, spec.min - 1), text_of(spec, spec.max + 1)};
   }
   return {text_of(spec, spec.min == 0 ? -1 : spec.min / 2), text_of(spec, spec.max * 2)};

@@ -188,12 +188,12 @@ TEST_F(HwConfigTest, EmptyEnergySection_KeepsTheDefaults) {
   EXPECT_EQ(load_hw_config(write(std::string(kValid) + "energy:\n")).energy.static_w, 30.0);
 }
 
-TEST_F(HwConfigTest, OnlyEnergyDispatchAndMxmLatencyKeys_HaveDefaults_EachWithASource) {
+TEST_F(HwConfigTest, OnlyEnergyDispatchMxmLatencyAndMemoryCapacity_HaveDefaults_EachWithASource) {
   for (const KeySpec& spec : hw_key_catalogue()) {
     const std::string path(spec.path);
     if (spec.default_text.empty()) continue;
     EXPECT_TRUE(path.rfind("energy.", 0) == 0 || path == "dispatch.issue_per_cycle" ||
-                path == "mxm.latency")
+                path == "mxm.latency" || path == "memory.capacity")
         << path;
     EXPECT_FALSE(spec.default_note.empty()) << path;
   }
