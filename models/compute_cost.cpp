@@ -9,9 +9,6 @@ namespace lpusim {
 
 namespace {
 
-// f16 matmuls stream activations at a quarter of the int8 rate (docs/ISA.md).
-constexpr std::uint64_t kF16RateDivisor = 4;
-
 bool has_b_operand(const Instruction& inst) {
   return (opcode_info(inst.opcode).operands & kOpB) != 0 && !inst.b_is_imm;
 }
@@ -62,7 +59,7 @@ UnitCost MxmCost::of(const Instruction& inst) const {
   const std::uint64_t weight_bytes = mul_saturated(k * n, f16 ? 2 : 1);
   const std::uint64_t install_cycles =
       ceil_to_count_saturated(static_cast<double>(weight_bytes) / mxm_.weight_load_bytes_per_cycle);
-  const std::uint64_t rate = f16 ? kF16RateDivisor : 1;
+  const std::uint64_t rate = f16 ? kMxmF16RateDivisor : 1;
   // Planes are independent: the queue moves on once the passes' rows have been handed out
   // (passes x m / planes), and a plane still finishing its last pass only delays the results.
   const auto planes = static_cast<std::uint64_t>(mxm_.planes);

@@ -20,6 +20,10 @@ struct UnitCost {
   std::uint64_t macs = 0;              // MXM multiply-accumulates
 };
 
+// f16 matmuls stream activations at a quarter of the int8 rate (docs/ISA.md): the TSP v1's
+// 188 TFLOPS fp16 against 750 TOPS int8 (ISCA 2020).
+inline constexpr std::uint64_t kMxmF16RateDivisor = 4;
+
 class VxmCost {
  public:
   VxmCost(const VxmConfig& vxm, const SramConfig& sram) : vxm_(vxm), sram_(sram) {}

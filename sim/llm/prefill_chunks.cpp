@@ -115,6 +115,7 @@ void add_step_work(StepWork& total, const StepWork& chunk) {
   total.weight_bytes += chunk.weight_bytes;
   total.kv_bytes += chunk.kv_bytes;
   total.macs += chunk.macs;
+  total.f16_macs += chunk.f16_macs;
   total.tokens += chunk.tokens;
 }
 

@@ -87,6 +87,10 @@ StepCatalogue make_step_catalogue() {
       {"macs", "MACs", "", StatType::kCount, kNoTable, kJson, 6,
        "multiply-accumulates of every MATMUL",
        [](const M& m) { return count(m.work.macs); }},
+      {"f16_macs", "f16 MACs", "", StatType::kCount, kNoTable, kJson, 0,
+       "the MACs of f16 MATMULs (attention's QK^T and PV; every GEMM of fp16 weights), which "
+       "the MXM runs at a quarter of the int8 rate",
+       [](const M& m) { return count(m.work.f16_macs); }},
       {"memory_bytes", "memory bytes", "B", StatType::kCount, kNoTable, kJson, 7,
        "bytes the memory channel moved, rounded up to whole bursts",
        [](const M& m) { return count(m.memory_bytes); }},
@@ -94,7 +98,8 @@ StepCatalogue make_step_catalogue() {
        "(weight_bytes + kv_bytes) / memory bandwidth: the physical floor of a streamed step",
        [](const M& m) { return real(m.bandwidth_floor_s); }},
       {"mac_floor_s", "MAC floor", "s", StatType::kReal, kMicroseconds, kJsonTable, 10,
-       "macs / peak MAC rate of the MXM planes",
+       "every MAC at the peak rate of its type: int8 MACs / (planes x rows x cols per cycle), "
+       "f16 MACs (attention's QK^T and PV) at a quarter of that rate, as the MXM runs them",
        [](const M& m) { return real(m.mac_floor_s); }},
       {"memory_busy_s", "memory busy", "s", StatType::kReal, kMicroseconds, kJsonTable, 11,
        "time the memory channel spent transferring",

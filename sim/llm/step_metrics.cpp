@@ -70,6 +70,7 @@ StepWork work_of_program(const Program& program) {
   work.weight_bytes = traffic.weight_bytes;
   work.kv_bytes = traffic.kv_bytes;
   work.macs = traffic.macs;
+  work.f16_macs = traffic.f16_macs;
   return work;
 }
 
@@ -98,8 +99,10 @@ StepMetrics compute_step_metrics(const ChipRunResult& run, const HwConfig& hw, c
   m.bandwidth_floor_s =
       static_cast<double>(work.weight_bytes + work.kv_bytes) / hw.memory.bandwidth.value;
   const MxmCost mxm(hw.mxm);
-  m.mac_floor_s = static_cast<double>(work.macs) /
-                  (static_cast<double>(mxm.peak_macs_per_cycle()) * hw.clock.value);
+  // Every MAC at the peak rate of its type: f16 MACs take kMxmF16RateDivisor int8 MAC slots.
+  const double int8_slots = static_cast<double>(work.macs - work.f16_macs) +
+                            static_cast<double>(work.f16_macs) * kMxmF16RateDivisor;
+  m.mac_floor_s = int8_slots / (static_cast<double>(mxm.peak_macs_per_cycle()) * hw.clock.value);
   m.memory_busy_s = fs_to_seconds(run.memory.busy_fs);
   m.bandwidth_bound_s = fs_to_seconds(run.bandwidth_bound_fs);
   m.latency_s = fs_to_seconds(latency_fs(run));

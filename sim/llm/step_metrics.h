@@ -20,6 +20,7 @@ struct StepWork {
   std::uint64_t kv_bytes = 0;      // KV-cache bytes read
   std::uint64_t macs = 0;          // multiply-accumulates of every MATMUL
   std::uint64_t tokens = 1;        // tokens the step produced, for energy per token
+  std::uint64_t f16_macs = 0;      // those of `macs` in f16 MATMULs, at a quarter of the rate
 };
 
 // A step is bound by its busiest resource (memory channel, VXM, MXM, dispatch) only when that
@@ -46,7 +47,7 @@ struct StepMetrics {
   std::uint64_t instructions = 0;
   StepWork work;
   double bandwidth_floor_s = 0;    // (weight_bytes + kv_bytes) / memory bandwidth
-  double mac_floor_s = 0;          // macs / peak MAC rate
+  double mac_floor_s = 0;          // int8 macs / int8 peak + f16_macs / f16 peak
   double memory_busy_s = 0;        // the channel carried data
   double bandwidth_bound_s = 0;    // a transfer in flight while VXM and MXM were idle
   double latency_s = 0;            // no transfer in flight and VXM and MXM idle: dependencies

@@ -255,6 +255,7 @@ void account(Workload& w, const std::string& embedding) {
   w.kv_write_bytes = t.kv_write_bytes;
   w.other_bytes = t.other_bytes;
   w.macs = t.macs;
+  w.f16_macs = t.f16_macs;
 }
 
 }  // namespace
@@ -281,7 +282,9 @@ RegionKind region_kind(std::string_view name, std::string_view embedding) {
 void count_traffic(const Instruction& inst, const std::vector<RegionKind>& kinds,
                    ProgramTraffic& t) {
   if (inst.opcode == Opcode::kMatmul) {
-    t.macs += static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
+    const std::uint64_t macs = static_cast<std::uint64_t>(inst.m) * inst.n * inst.k;
+    t.macs += macs;
+    if (inst.type == ElemType::kF16) t.f16_macs += macs;
     return;
   }
   if (inst.opcode != Opcode::kLoad && inst.opcode != Opcode::kStore) return;

@@ -47,6 +47,7 @@ struct Workload {
   std::uint64_t kv_write_bytes = 0;   // KV-cache bytes appended
   std::uint64_t other_bytes = 0;      // logits stored, RoPE tables and causal mask loaded
   std::uint64_t macs = 0;             // multiply-accumulates of all MATMULs (GEMMs + attention)
+  std::uint64_t f16_macs = 0;         // those of f16 MATMULs (attention's QK^T and PV)
   std::uint64_t tokens = 0;           // tokens produced (decode: batch) or processed (prefill)
   std::uint64_t footprint_bytes = 0;  // off-chip bytes its regions hold (program_footprint)
 };
@@ -61,6 +62,7 @@ struct ProgramTraffic {
   std::uint64_t kv_write_bytes = 0;
   std::uint64_t other_bytes = 0;
   std::uint64_t macs = 0;
+  std::uint64_t f16_macs = 0;  // of f16 MATMULs
 };
 ProgramTraffic program_traffic(const Program& program,
                                std::string_view embedding_region = "embed_tokens");

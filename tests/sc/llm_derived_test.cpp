@@ -85,7 +85,9 @@ TEST(LlmDerived, DecodeFloors_AreTheHandCountsOverTheChipsRates) {
   // 100 GB/s; 2 x 64 x 64 MACs per 1 ns cycle
   EXPECT_CLOSE(m.bandwidth_floor_s,
                static_cast<double>(kDecodeWeightBytes + kDecodeKvBytes) / 1e11);
-  EXPECT_CLOSE(m.mac_floor_s, static_cast<double>(m.work.macs) / (8192 * 1e9));
+  // fp16 weights: every MATMUL is f16, at a quarter of the int8 rate
+  EXPECT_EQ(m.work.f16_macs, m.work.macs);
+  EXPECT_CLOSE(m.mac_floor_s, 4.0 * static_cast<double>(m.work.macs) / (8192 * 1e9));
   EXPECT_GE(m.seconds, m.bandwidth_floor_s);
   EXPECT_GE(m.seconds, m.mac_floor_s);
 }

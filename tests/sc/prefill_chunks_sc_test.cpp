@@ -118,7 +118,7 @@ TEST(ChunkedPrefill, PromptThatFitsRunsAsOneProgramExactlyAsBefore) {
   whole.phase = Phase::kPrefill;
   const Workload w = build_workload(whole, hw);
   const ChipRunResult run = testing::run_on_test_chip(w.program, hw);
-  StepWork work{w.weight_bytes, w.kv_bytes, w.macs, w.tokens};
+  StepWork work{w.weight_bytes, w.kv_bytes, w.macs, w.tokens, w.f16_macs};
   const StepMetrics m = compute_step_metrics(run, hw, work);
   EXPECT_EQ(step_metrics_json(r.prefill->metrics).dump(), step_metrics_json(m).dump());
   EXPECT_EQ(r.prefill->kv_write_bytes, w.kv_write_bytes);

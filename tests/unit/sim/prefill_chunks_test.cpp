@@ -213,12 +213,13 @@ TEST(PrefillChunks, RunSumAddsCountsAndOffsetsLaterChunksByTheEarlierTime) {
 TEST(PrefillChunks, StepWorkAddsEveryField) {
   StepWork total;
   total.tokens = 0;
-  add_step_work(total, StepWork{10, 20, 30, 4});
-  add_step_work(total, StepWork{1, 2, 3, 4});
+  add_step_work(total, StepWork{10, 20, 30, 4, 5});
+  add_step_work(total, StepWork{1, 2, 3, 4, 6});
   EXPECT_EQ(total.weight_bytes, 11u);
   EXPECT_EQ(total.kv_bytes, 22u);
   EXPECT_EQ(total.macs, 33u);
   EXPECT_EQ(total.tokens, 8u);
+  EXPECT_EQ(total.f16_macs, 11u);
 }
 
 }  // namespace
