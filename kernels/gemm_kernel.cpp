@@ -504,17 +504,15 @@ void emit_group_sums(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op) 
   }
   const auto xsum_row = static_cast<std::int64_t>(op.groups) * kF32Bytes;
   if (full > 0 && op.m <= full) {
-    for (std::uint64_t m = 0; m < op.m; ++m) {
-      const View row = x_rows(op.io, m);
-      b.reduce(Opcode::kRsum, f32, View{xsum, m * op.groups * kF32Bytes, kF32Bytes, 0},
-               View{row.space, row.offset, kF32Bytes, g * kF32Bytes}, Shape{full, op.group});
-    }
-  } else {
-    for (std::uint64_t j = 0; j < full; ++j) {
-      b.reduce(Opcode::kRsum, f32, View{xsum, j * kF32Bytes, xsum_row, 0},
-               View{op.io.x.space, op.io.x.offset + j * op.group * kF32Bytes, kF32Bytes, x_row},
-               Shape{op.m, op.group});
-    }
+    // One RSUM per row m (repeated): xsum[m][0..full) from row m's groups.
+    b.reduce(Opcode::kRsum, f32, View{xsum, 0, kF32Bytes, 0},
+             View{op.io.x.space, op.io.x.offset, kF32Bytes, g * kF32Bytes}, Shape{full, op.group},
+             Repeat{op.m, xsum_row, x_row, 0});
+  } else if (full > 0) {
+    // One RSUM per full group j (repeated): xsum[0..m)[j] from group j of every row.
+    b.reduce(Opcode::kRsum, f32, View{xsum, 0, xsum_row, 0},
+             View{op.io.x.space, op.io.x.offset, kF32Bytes, x_row}, Shape{op.m, op.group},
+             Repeat{full, kF32Bytes, g * kF32Bytes, 0});
   }
   if (tail > 0) {
     b.reduce(Opcode::kRsum, f32, View{xsum, full * kF32Bytes, xsum_row, 0},
@@ -628,7 +626,6 @@ struct EpilogueViews {
   std::uint64_t rows = 0, gc = 0, mb = 0, m0 = 0, g0 = 0, all_groups = 0;
   bool per_row = true;
 
-  std::uint64_t loops() const { return per_row ? mb : gc; }
   std::int64_t row_bytes() const { return static_cast<std::int64_t>(rows) * kF32Bytes; }
   std::int64_t plane() const { return static_cast<std::int64_t>(gc) * row_bytes(); }
   std::uint64_t u(std::int64_t bytes) const { return static_cast<std::uint64_t>(bytes); }
@@ -647,9 +644,15 @@ struct EpilogueViews {
   }
   // xsum[m0 + m][g0 + g] broadcast along n, matching p(i).
   View group_sum(std::uint64_t i) const {
-    const auto all_row = static_cast<std::int64_t>(all_groups) * kF32Bytes;
     return per_row ? View{xsum, ((m0 + i) * all_groups + g0) * kF32Bytes, 0, kF32Bytes}
-                   : View{xsum, (m0 * all_groups + g0 + i) * kF32Bytes, 0, all_row};
+                   : View{xsum, (m0 * all_groups + g0 + i) * kF32Bytes, 0, xsum_row()};
+  }
+  std::int64_t xsum_row() const { return static_cast<std::int64_t>(all_groups) * kF32Bytes; }
+  // The repeat that steps p(i), metadata(., i) and group_sum(i) from i to i + 1: over the mb
+  // rows (per row) or the gc groups (per group).
+  Repeat each() const {
+    return per_row ? Repeat{mb, plane(), 0, xsum_row()}
+                   : Repeat{gc, row_bytes(), row_bytes(), kF32Bytes};
   }
 };
 
@@ -657,17 +660,17 @@ struct EpilogueViews {
 void sum_groups(ProgramBuilder& b, const EpilogueViews& v, const View& sink) {
   const ElemType f32 = ElemType::kF32;
   if (v.per_row) {
-    for (std::uint64_t i = 0; i < v.mb; ++i) {
-      const View dst{sink.space, sink.offset + i * static_cast<std::uint64_t>(sink.row_stride),
-                     kF32Bytes, 0};
-      const View groups{v.part, i * v.u(v.plane()), v.row_bytes(), kF32Bytes};  // [n][g]
-      b.reduce(Opcode::kRsum, f32, dst, groups, Shape{v.rows, v.gc});
-    }
+    // Row m: sink[m][n] = RSUM over g of P[m] seen as [n][g]; repeated over the mb rows.
+    const View groups{v.part, 0, v.row_bytes(), kF32Bytes};
+    b.reduce(Opcode::kRsum, f32, View{sink.space, sink.offset, kF32Bytes, 0}, groups,
+             Shape{v.rows, v.gc}, Repeat{v.mb, sink.row_stride, v.plane(), 0});
     return;
   }
   b.unary(Opcode::kMov, f32, sink, v.p(0), Shape{v.mb, v.rows});
-  for (std::uint64_t g = 1; g < v.gc; ++g) {
-    b.vector(Opcode::kAdd, f32, sink, sink, v.p(g), Shape{v.mb, v.rows});
+  if (v.gc > 1) {
+    // sink += P[., g, .] for g = 1, 2, ... in order: one ADD repeated over the groups.
+    b.vector(Opcode::kAdd, f32, sink, sink, v.p(1), Shape{v.mb, v.rows},
+             Repeat{v.gc - 1, 0, 0, v.row_bytes()});
   }
 }
 
@@ -695,9 +698,8 @@ void emit_integer_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan
   b.vector(Opcode::kMul, f32, v.all(), v.all(), View{v.scales, 0, kF32Bytes, 0}, everything);
   const View x_scale{ring.id(Scratch::kXScale), m0 * kF32Bytes, 0, kF32Bytes};
   b.vector(Opcode::kMul, f32, v.all(), v.all(), x_scale, everything);
-  for (std::uint64_t i = 0; i < v.loops(); ++i) {
-    b.vector(Opcode::kMad, f32, v.p(i), v.metadata(v.offsets, i), v.group_sum(i), v.shape());
-  }
+  b.vector(Opcode::kMad, f32, v.p(0), v.metadata(v.offsets, 0), v.group_sum(0), v.shape(),
+           v.each());
   sum_groups(b, v, target.accumulate ? target.ysum : target.y);
   if (target.accumulate) {
     b.vector(Opcode::kAdd, f32, target.y, target.y, target.ysum, Shape{mb, t.rows});

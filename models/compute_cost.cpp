@@ -28,6 +28,16 @@ std::uint64_t vxm_sram_bytes(const Instruction& inst) {
   return bytes;
 }
 
+// A repeated op does the work of its repetitions one after another: each one costs what the
+// same op without repeat would (at least a cycle), only the issue is shared.
+UnitCost repeated(const UnitCost& one, std::uint64_t rep) {
+  UnitCost cost = one;
+  cost.occupancy_cycles = mul_saturated(one.occupancy_cycles, rep);
+  cost.sram_bytes = mul_saturated(one.sram_bytes, rep);
+  cost.alu_ops = mul_saturated(one.alu_ops, rep);
+  return cost;
+}
+
 }  // namespace
 
 UnitCost VxmCost::of(const Instruction& inst) const {
@@ -43,7 +53,7 @@ UnitCost VxmCost::of(const Instruction& inst) const {
       ceil_to_count_saturated(static_cast<double>(cost.sram_bytes) / sram_.bytes_per_cycle);
   cost.occupancy_cycles = std::max<std::uint64_t>({alu_cycles, sram_cycles, 1});
   cost.alu_ops = mul_saturated(inst.elements(), ops_per_element);
-  return cost;
+  return repeated(cost, inst.rep);
 }
 
 UnitCost MxmCost::of(const Instruction& inst) const {
