@@ -171,27 +171,45 @@ SharedNeeds shared_needs(const OpPlan& op, std::uint64_t r, std::uint64_t kc, st
   return s;
 }
 
-// SRAM of the program once the shared buffers have grown to `needs`.
-std::uint64_t sram_with(const ProgramBuilder& b, const SharedNeeds& needs) {
-  const Program& p = b.program();
-  std::uint64_t total = p.sram_bytes();
-  auto grow = [&](const std::string& name, std::uint64_t bytes) {
-    const auto id = b.find_buffer(name);
-    const std::uint64_t have = id ? p.buffers[*id].bytes : 0;
-    total += bytes > have ? bytes - have : 0;
-  };
-  for (int s = 0; s < kSlots; ++s) {
-    grow(slot_name("gemm.packed", s), needs.packed);
-    grow(slot_name("gemm.scales", s), needs.scales);
-    grow(slot_name("gemm.offsets", s), needs.offsets);
-    grow(slot_name("gemm.codes", s), needs.codes);
-    grow(slot_name("gemm.part", s), needs.part);
+// The program's SRAM and the sizes its shared buffers have so far, read once per plan (the
+// planner asks about many candidate tilings; the buffers do not change meanwhile).
+struct SharedHave {
+  std::uint64_t sram = 0;
+  std::array<std::uint64_t, kSlots> packed{}, scales{}, offsets{}, codes{}, part{};
+  std::array<std::uint64_t, kScratchCount> scratch{};
+
+  explicit SharedHave(const ProgramBuilder& b) : sram(b.program().sram_bytes()) {
+    const auto have = [&](const std::string& name) -> std::uint64_t {
+      const auto id = b.find_buffer(name);
+      return id ? b.program().buffers[*id].bytes : 0;
+    };
+    for (int s = 0; s < kSlots; ++s) {
+      packed[s] = have(slot_name("gemm.packed", s));
+      scales[s] = have(slot_name("gemm.scales", s));
+      offsets[s] = have(slot_name("gemm.offsets", s));
+      codes[s] = have(slot_name("gemm.codes", s));
+      part[s] = have(slot_name("gemm.part", s));
+    }
+    for (std::size_t i = 0; i < scratch.size(); ++i) scratch[i] = have(kScratchNames[i]);
   }
-  for (int i = 0; i < kScratchCount; ++i) {
-    grow(kScratchNames[static_cast<std::size_t>(i)], needs.scratch[static_cast<std::size_t>(i)]);
+
+  // SRAM of the program once the shared buffers have grown to `needs`.
+  std::uint64_t with(const SharedNeeds& needs) const {
+    std::uint64_t total = sram;
+    const auto grow = [&](std::uint64_t have, std::uint64_t bytes) {
+      total += bytes > have ? bytes - have : 0;
+    };
+    for (int s = 0; s < kSlots; ++s) {
+      grow(packed[s], needs.packed);
+      grow(scales[s], needs.scales);
+      grow(offsets[s], needs.offsets);
+      grow(codes[s], needs.codes);
+      grow(part[s], needs.part);
+    }
+    for (std::size_t i = 0; i < scratch.size(); ++i) grow(scratch[i], needs.scratch[i]);
+    return total;
   }
-  return total;
-}
+};
 
 // Strip boundaries for strips of up to `per_strip` column tiles: the body split evenly, then a
 // last strip of one tile (the ramp-down: after the last weights land, only one tile's unpack,
@@ -238,13 +256,14 @@ bool choose_wide_strips(const ProgramBuilder& b, OpPlan& op, const HwConfig& hw)
   const std::uint64_t tile_bytes = std::max<std::uint64_t>(1, std::min(op.n, cols) * op.row_bytes);
   const std::uint64_t widest = std::min(tiles, ceil_div(op.spec.strip_target_bytes, tile_bytes));
   const std::uint64_t budget = hw.sram.capacity.count / kPercent * kWideStripSramPercent;
+  const SharedHave have(b);
   for (std::uint64_t per_strip = widest; per_strip >= 2; --per_strip) {
     std::vector<std::uint64_t> bounds = strip_bounds(op.n, cols, per_strip);
     std::uint64_t rows = 0;
     for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
       rows = std::max(rows, bounds[s + 1] - bounds[s]);
     }
-    if (sram_with(b, shared_needs(op, rows, op.k, op.m)) <= budget) {
+    if (have.with(shared_needs(op, rows, op.k, op.m)) <= budget) {
       set_strips(op, std::move(bounds));
       set_chunks(op, op.k, op.m);
       return true;
@@ -262,18 +281,19 @@ void choose_tiling(const ProgramBuilder& b, OpPlan& op, const HwConfig& hw) {
   const std::uint64_t r = op.plan.strip_rows;
   const std::uint64_t capacity = hw.sram.capacity.count;
   const std::uint64_t quanta = ceil_div(op.k, op.quantum);
+  const SharedHave have(b);
   for (std::uint64_t blocks = 1;; blocks *= 2) {
     const std::uint64_t mb = ceil_div(op.m, blocks);
     for (std::uint64_t q = quanta; q >= 1; --q) {
       const std::uint64_t kc = std::min(op.k, q * op.quantum);
-      if (sram_with(b, shared_needs(op, r, kc, mb)) <= capacity) {
+      if (have.with(shared_needs(op, r, kc, mb)) <= capacity) {
         set_chunks(op, kc, mb);
         return;
       }
     }
     if (mb == 1) break;
   }
-  const std::uint64_t least = sram_with(b, shared_needs(op, r, std::min(op.k, op.quantum), 1));
+  const std::uint64_t least = have.with(shared_needs(op, r, std::min(op.k, op.quantum), 1));
   throw SimulationError(fmt::format(
       "GEMM {} (m={} k={} n={}, {}, weights {}): does not fit in SRAM: it needs {} bytes even "
       "with k in chunks of {} and one activation row per matmul ({} of them already declared "

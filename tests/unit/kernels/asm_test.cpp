@@ -122,6 +122,8 @@ TEST(Asm, EveryOpcode_RoundTrips) {
 .queue vxm
   ADD.i32 dst=a a=b b=a n=4x8
   SUB.u16 dst=a a=b imm=65535 n=8
+  ADD.u32 dst=a a=b imm=4294967295 n=8
+  ADD.i32 dst=a a=b imm=-2147483648 n=8
   MUL.f16 dst=a a=b imm=0.5 n=8
   MAD.f32 dst=a a=b:0:4 b=a:4:0 n=4x4
   MIN.i8 dst=a a=b imm=-3 n=16
@@ -147,7 +149,7 @@ TEST(Asm, EveryOpcode_RoundTrips) {
   MATMUL.i8 dst=a a=b:1:16 b=b m=1 k=16 n=4 kgroup=8
 )";
   const Program p = read_asm(text, "all.lpuasm");
-  EXPECT_EQ(p.instruction_count(), 29u);
+  EXPECT_EQ(p.instruction_count(), 31u);
   std::set<Opcode> seen;
   for (const auto& q : p.queues) {
     for (const Instruction& inst : q) seen.insert(inst.opcode);
@@ -249,6 +251,14 @@ TEST(Asm, MalformedLines_ReportFileLineAndWhatWasExpected) {
        "negative strides are not allowed"},
       {"strides on a transfer", head + ".queue mem\n  LOAD dst=x a=r:2 bytes=8\n", 6,
        "a transfer's row stride is stride="},
+      {"immediate not an integer", head + ".queue vxm\n  ADD.i8 dst=x a=y imm=-0.5 n=4\n", 6,
+       "imm=-0.5: expected an integer for type i8"},
+      {"immediate out of range", head + ".queue vxm\n  ADD.i8 dst=x a=y imm=256 n=4\n", 6,
+       "imm=256: expected a 8-bit value in -128..255"},
+      {"immediate below range", head + ".queue vxm\n  ADD.u32 dst=x a=y imm=-2147483649 n=4\n", 6,
+       "expected a 32-bit value in -2147483648..4294967295"},
+      {"huge immediate", head + ".queue vxm\n  ADD.i32 dst=x a=y imm=1e300 n=4\n", 6,
+       "expected a 32-bit value"},
       {"rep on a matmul", head + ".queue mxm\n  MATMUL.i8 dst=x a=y b=y m=1 k=2 n=2 rep=2\n", 6,
        "MATMUL: expected operands dst= a= b= n= m= k= kgroup= tag=, got \"rep=2\""},
       {"rep on a load", head + ".queue mem\n  LOAD dst=x a=r bytes=8 rep=2\n", 6, "got \"rep=2\""},
