@@ -2,7 +2,8 @@
 # Wall time and peak memory of the workload shapes the simulator's speed targets name: chunked
 # 70B prefills, a batch-256 70B decode, a long-context 8B decode and the default comparisons.
 # Runs each command N times and prints the median wall seconds and the median peak resident MB
-# (GNU time's %e and %M), plus the instructions the run issued (from its JSON report).
+# (GNU time's %e and %M), and the median CPU seconds (user + system: on a shared machine the
+# wall time also counts the other load).
 # Usage: bench/shape_targets.sh [N]   (default 3; LPUSIM=path/to/lpusim, default build/lpusim)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,19 +26,22 @@ median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-printf '%-52s %8s %8s\n' "command (lpusim ...)" "wall s" "peak MB"
+printf '%-52s %8s %8s %8s\n' "command (lpusim ...)" "wall s" "peak MB" "cpu s"
 for cmd in "${commands[@]}"; do
   : >"$work/wall"
   : >"$work/mem"
+  : >"$work/cpu"
   for ((i = 0; i < runs; i++)); do
     # shellcheck disable=SC2086  # the command is words on purpose
-    /usr/bin/time -f '%e %M' -o "$work/time" "$lpusim" $cmd >/dev/null 2>"$work/err" ||
+    /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$lpusim" $cmd >/dev/null 2>"$work/err" ||
       { cat "$work/err" >&2; exit 1; }
-    read -r wall kb <"$work/time"
+    read -r wall kb user sys <"$work/time"
     echo "$wall" >>"$work/wall"
     echo "$kb" >>"$work/mem"
+    echo "$user $sys" | awk '{print $1 + $2}' >>"$work/cpu"
   done
   wall=$(median <"$work/wall")
   mb=$(median <"$work/mem" | awk '{printf "%.0f", $1 / 1024}')
-  printf '%-52s %8s %8s\n' "$cmd" "$wall" "$mb"
+  cpu=$(median <"$work/cpu")
+  printf '%-52s %8s %8s %8s\n' "$cmd" "$wall" "$mb" "$cpu"
 done

@@ -55,8 +55,8 @@ enum class Operand : std::uint8_t { kDst, kA, kB };
 inline constexpr int kOperandCount = 3;
 
 // 112 bytes: counts are 32-bit (a transfer's bytes x rows, a VXM op's n0 x n1 can still exceed
-// 2^32 as a product: use transfer_bytes() / elements()). A VXM op may repeat (`rep`, the TSP's
-// `Repeat n, d`): repetition r runs on every view moved r x its repeat stride bytes, after
+// 2^32 as a product: use transfer_bytes() / repetition_elements()). A VXM op may repeat (`rep`, the
+// TSP's `Repeat n, d`): repetition r runs on every view moved r x its repeat stride bytes, after
 // repetition r - 1 has written its results; other instructions have rep 1 and no repeat strides.
 struct Instruction {
   Opcode opcode = Opcode::kNop;
@@ -78,7 +78,13 @@ struct Instruction {
   std::uint32_t rep = 1;                // VXM: repetitions of the n0 x n1 op (>= 1)
   std::array<std::int32_t, kOperandCount> rep_stride{};  // per Operand: bytes per repetition
 
-  std::uint64_t elements() const { return std::uint64_t{n0} * n1; }  // of one repetition
+  std::uint64_t repetition_elements() const { return std::uint64_t{n0} * n1; }
+  // Elements of every repetition (what traces report), saturating at the largest uint64.
+  std::uint64_t elements() const {
+    const std::uint64_t one = repetition_elements();
+    if (rep <= 1) return one * rep;
+    return one > UINT64_MAX / rep ? UINT64_MAX : one * rep;
+  }
   std::int32_t repeat_stride(Operand operand) const {
     return rep_stride[static_cast<std::size_t>(operand)];
   }

@@ -113,6 +113,19 @@ TEST(ProgramBuilder, Repeat_SetsCountAndStrides_CountOneDropsTheStrides) {
                InputError);
 }
 
+TEST(Instruction, Elements_CountEveryRepetition_SaturatingAt64Bits) {
+  Instruction inst;
+  inst.n0 = 3;
+  inst.n1 = 5;
+  inst.rep = 7;
+  EXPECT_EQ(inst.repetition_elements(), 15u);
+  EXPECT_EQ(inst.elements(), 105u);
+  inst.n0 = UINT32_MAX;
+  inst.n1 = UINT32_MAX;
+  inst.rep = UINT32_MAX;
+  EXPECT_EQ(inst.elements(), UINT64_MAX);
+}
+
 TEST(Instruction, Is112BytesAndViewsAre16) {
   EXPECT_EQ(sizeof(Instruction), 112u);
   EXPECT_EQ(sizeof(View), 16u);
