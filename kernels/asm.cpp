@@ -74,6 +74,18 @@ void write_shape(Out& out, const Instruction& inst) {
   }
 }
 
+// rep=N and the non-zero repeat strides (dst.rs= a.rs= b.rs=); nothing for rep 1.
+void write_repeat(Out& out, const Instruction& inst) {
+  if (inst.rep == 1 && inst.rep_stride == decltype(inst.rep_stride){}) return;
+  put_key(out, "rep", inst.rep);
+  constexpr std::array<std::string_view, kOperandCount> kKeys = {" dst.rs=", " a.rs=", " b.rs="};
+  for (std::size_t o = 0; o < kKeys.size(); ++o) {
+    if (inst.rep_stride[o] == 0) continue;
+    put(out, kKeys[o]);
+    put_signed(out, inst.rep_stride[o]);
+  }
+}
+
 void write_transfer(Out& out, const Instruction& inst) {
   put_key(out, "bytes", inst.bytes);
   if (inst.n0 != 1) put_key(out, "rows", inst.n0);
@@ -111,6 +123,7 @@ void write_instruction(Out& out, const Program& p, const Instruction& inst) {
     }
   }
   if (ops & kOpShape) write_shape(out, inst);
+  write_repeat(out, inst);
   if (ops & kOpCycles) put_key(out, "n", inst.n0);
   if (ops & kOpBytes) write_transfer(out, inst);
   if (ops & kOpMatmul) {
@@ -187,10 +200,15 @@ enum Key : int {
   kK,
   kKgroup,
   kTag,
+  kRep,
+  kDstRs,
+  kARs,
+  kBRs,
   kKeyCount
 };
 constexpr std::array<std::string_view, kKeyCount> kKeyNames = {
-    "sem", "dst", "a", "b", "imm", "n", "bytes", "rows", "stride", "m", "k", "kgroup", "tag"};
+    "sem", "dst", "a",      "b",   "imm", "n",      "bytes", "rows", "stride",
+    "m",   "k",   "kgroup", "tag", "rep", "dst.rs", "a.rs",  "b.rs"};
 
 std::optional<Key> parse_key(std::string_view name) {
   for (int i = 0; i < kKeyCount; ++i) {
@@ -207,6 +225,7 @@ std::uint32_t allowed_keys(std::uint32_t ops) {
   if (ops & kOpA) keys |= 1u << kA;
   if (ops & kOpB) keys |= (1u << kB) | (1u << kImm);
   if (ops & (kOpShape | kOpCycles)) keys |= 1u << kN;
+  if (ops & kOpShape) keys |= (1u << kRep) | (1u << kDstRs) | (1u << kARs) | (1u << kBRs);
   if (ops & kOpBytes) keys |= (1u << kBytes) | (1u << kRows) | (1u << kStride);
   if (ops & kOpMatmul) {
     keys |= (1u << kDst) | (1u << kA) | (1u << kB) | (1u << kM) | (1u << kK) | (1u << kN) |
@@ -217,7 +236,8 @@ std::uint32_t allowed_keys(std::uint32_t ops) {
 
 std::uint32_t required_keys(std::uint32_t ops) {
   std::uint32_t keys = allowed_keys(ops);
-  keys &= ~((1u << kTag) | (1u << kRows) | (1u << kStride) | (1u << kKgroup));
+  keys &= ~((1u << kTag) | (1u << kRows) | (1u << kStride) | (1u << kKgroup) | (1u << kRep) |
+            (1u << kDstRs) | (1u << kARs) | (1u << kBRs));
   if (ops & kOpB) keys &= ~((1u << kB) | (1u << kImm));  // exactly one of them, checked apart
   return keys;
 }
@@ -587,6 +607,13 @@ class Reader {
       inst.k = parse_u32("k", *values_[kK]);
       inst.n = parse_u32("n", *values_[kN]);
       if (values_[kKgroup]) inst.kgroup = parse_u32("kgroup", *values_[kKgroup]);
+    }
+    if (values_[kRep]) inst.rep = parse_u32("rep", *values_[kRep]);
+    for (int o = 0; o < kOperandCount; ++o) {
+      const auto key = static_cast<std::size_t>(kDstRs + o);
+      if (values_[key]) {
+        inst.rep_stride[static_cast<std::size_t>(o)] = parse_stride(kKeyNames[key], *values_[key]);
+      }
     }
     if (values_[kImm]) {
       inst.b_is_imm = true;

@@ -171,27 +171,45 @@ SharedNeeds shared_needs(const OpPlan& op, std::uint64_t r, std::uint64_t kc, st
   return s;
 }
 
-// SRAM of the program once the shared buffers have grown to `needs`.
-std::uint64_t sram_with(const ProgramBuilder& b, const SharedNeeds& needs) {
-  const Program& p = b.program();
-  std::uint64_t total = p.sram_bytes();
-  auto grow = [&](const std::string& name, std::uint64_t bytes) {
-    const auto id = b.find_buffer(name);
-    const std::uint64_t have = id ? p.buffers[*id].bytes : 0;
-    total += bytes > have ? bytes - have : 0;
-  };
-  for (int s = 0; s < kSlots; ++s) {
-    grow(slot_name("gemm.packed", s), needs.packed);
-    grow(slot_name("gemm.scales", s), needs.scales);
-    grow(slot_name("gemm.offsets", s), needs.offsets);
-    grow(slot_name("gemm.codes", s), needs.codes);
-    grow(slot_name("gemm.part", s), needs.part);
+// The program's SRAM and the sizes its shared buffers have so far, read once per plan (the
+// planner asks about many candidate tilings; the buffers do not change meanwhile).
+struct SharedHave {
+  std::uint64_t sram = 0;
+  std::array<std::uint64_t, kSlots> packed{}, scales{}, offsets{}, codes{}, part{};
+  std::array<std::uint64_t, kScratchCount> scratch{};
+
+  explicit SharedHave(const ProgramBuilder& b) : sram(b.program().sram_bytes()) {
+    const auto have = [&](const std::string& name) -> std::uint64_t {
+      const auto id = b.find_buffer(name);
+      return id ? b.program().buffers[*id].bytes : 0;
+    };
+    for (int s = 0; s < kSlots; ++s) {
+      packed[s] = have(slot_name("gemm.packed", s));
+      scales[s] = have(slot_name("gemm.scales", s));
+      offsets[s] = have(slot_name("gemm.offsets", s));
+      codes[s] = have(slot_name("gemm.codes", s));
+      part[s] = have(slot_name("gemm.part", s));
+    }
+    for (std::size_t i = 0; i < scratch.size(); ++i) scratch[i] = have(kScratchNames[i]);
   }
-  for (int i = 0; i < kScratchCount; ++i) {
-    grow(kScratchNames[static_cast<std::size_t>(i)], needs.scratch[static_cast<std::size_t>(i)]);
+
+  // SRAM of the program once the shared buffers have grown to `needs`.
+  std::uint64_t with(const SharedNeeds& needs) const {
+    std::uint64_t total = sram;
+    const auto grow = [&](std::uint64_t have, std::uint64_t bytes) {
+      total += bytes > have ? bytes - have : 0;
+    };
+    for (int s = 0; s < kSlots; ++s) {
+      grow(packed[s], needs.packed);
+      grow(scales[s], needs.scales);
+      grow(offsets[s], needs.offsets);
+      grow(codes[s], needs.codes);
+      grow(part[s], needs.part);
+    }
+    for (std::size_t i = 0; i < scratch.size(); ++i) grow(scratch[i], needs.scratch[i]);
+    return total;
   }
-  return total;
-}
+};
 
 // Strip boundaries for strips of up to `per_strip` column tiles: the body split evenly, then a
 // last strip of one tile (the ramp-down: after the last weights land, only one tile's unpack,
@@ -238,13 +256,14 @@ bool choose_wide_strips(const ProgramBuilder& b, OpPlan& op, const HwConfig& hw)
   const std::uint64_t tile_bytes = std::max<std::uint64_t>(1, std::min(op.n, cols) * op.row_bytes);
   const std::uint64_t widest = std::min(tiles, ceil_div(op.spec.strip_target_bytes, tile_bytes));
   const std::uint64_t budget = hw.sram.capacity.count / kPercent * kWideStripSramPercent;
+  const SharedHave have(b);
   for (std::uint64_t per_strip = widest; per_strip >= 2; --per_strip) {
     std::vector<std::uint64_t> bounds = strip_bounds(op.n, cols, per_strip);
     std::uint64_t rows = 0;
     for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
       rows = std::max(rows, bounds[s + 1] - bounds[s]);
     }
-    if (sram_with(b, shared_needs(op, rows, op.k, op.m)) <= budget) {
+    if (have.with(shared_needs(op, rows, op.k, op.m)) <= budget) {
       set_strips(op, std::move(bounds));
       set_chunks(op, op.k, op.m);
       return true;
@@ -262,18 +281,19 @@ void choose_tiling(const ProgramBuilder& b, OpPlan& op, const HwConfig& hw) {
   const std::uint64_t r = op.plan.strip_rows;
   const std::uint64_t capacity = hw.sram.capacity.count;
   const std::uint64_t quanta = ceil_div(op.k, op.quantum);
+  const SharedHave have(b);
   for (std::uint64_t blocks = 1;; blocks *= 2) {
     const std::uint64_t mb = ceil_div(op.m, blocks);
     for (std::uint64_t q = quanta; q >= 1; --q) {
       const std::uint64_t kc = std::min(op.k, q * op.quantum);
-      if (sram_with(b, shared_needs(op, r, kc, mb)) <= capacity) {
+      if (have.with(shared_needs(op, r, kc, mb)) <= capacity) {
         set_chunks(op, kc, mb);
         return;
       }
     }
     if (mb == 1) break;
   }
-  const std::uint64_t least = sram_with(b, shared_needs(op, r, std::min(op.k, op.quantum), 1));
+  const std::uint64_t least = have.with(shared_needs(op, r, std::min(op.k, op.quantum), 1));
   throw SimulationError(fmt::format(
       "GEMM {} (m={} k={} n={}, {}, weights {}): does not fit in SRAM: it needs {} bytes even "
       "with k in chunks of {} and one activation row per matmul ({} of them already declared "
@@ -504,17 +524,15 @@ void emit_group_sums(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op) 
   }
   const auto xsum_row = static_cast<std::int64_t>(op.groups) * kF32Bytes;
   if (full > 0 && op.m <= full) {
-    for (std::uint64_t m = 0; m < op.m; ++m) {
-      const View row = x_rows(op.io, m);
-      b.reduce(Opcode::kRsum, f32, View{xsum, m * op.groups * kF32Bytes, kF32Bytes, 0},
-               View{row.space, row.offset, kF32Bytes, g * kF32Bytes}, Shape{full, op.group});
-    }
-  } else {
-    for (std::uint64_t j = 0; j < full; ++j) {
-      b.reduce(Opcode::kRsum, f32, View{xsum, j * kF32Bytes, xsum_row, 0},
-               View{op.io.x.space, op.io.x.offset + j * op.group * kF32Bytes, kF32Bytes, x_row},
-               Shape{op.m, op.group});
-    }
+    // One RSUM per row m (repeated): xsum[m][0..full) from row m's groups.
+    b.reduce(Opcode::kRsum, f32, View{xsum, 0, kF32Bytes, 0},
+             View{op.io.x.space, op.io.x.offset, kF32Bytes, g * kF32Bytes}, Shape{full, op.group},
+             Repeat{op.m, xsum_row, x_row, 0});
+  } else if (full > 0) {
+    // One RSUM per full group j (repeated): xsum[0..m)[j] from group j of every row.
+    b.reduce(Opcode::kRsum, f32, View{xsum, 0, xsum_row, 0},
+             View{op.io.x.space, op.io.x.offset, kF32Bytes, x_row}, Shape{op.m, op.group},
+             Repeat{full, kF32Bytes, g * kF32Bytes, 0});
   }
   if (tail > 0) {
     b.reduce(Opcode::kRsum, f32, View{xsum, full * kF32Bytes, xsum_row, 0},
@@ -628,7 +646,6 @@ struct EpilogueViews {
   std::uint64_t rows = 0, gc = 0, mb = 0, m0 = 0, g0 = 0, all_groups = 0;
   bool per_row = true;
 
-  std::uint64_t loops() const { return per_row ? mb : gc; }
   std::int64_t row_bytes() const { return static_cast<std::int64_t>(rows) * kF32Bytes; }
   std::int64_t plane() const { return static_cast<std::int64_t>(gc) * row_bytes(); }
   std::uint64_t u(std::int64_t bytes) const { return static_cast<std::uint64_t>(bytes); }
@@ -647,9 +664,15 @@ struct EpilogueViews {
   }
   // xsum[m0 + m][g0 + g] broadcast along n, matching p(i).
   View group_sum(std::uint64_t i) const {
-    const auto all_row = static_cast<std::int64_t>(all_groups) * kF32Bytes;
     return per_row ? View{xsum, ((m0 + i) * all_groups + g0) * kF32Bytes, 0, kF32Bytes}
-                   : View{xsum, (m0 * all_groups + g0 + i) * kF32Bytes, 0, all_row};
+                   : View{xsum, (m0 * all_groups + g0 + i) * kF32Bytes, 0, xsum_row()};
+  }
+  std::int64_t xsum_row() const { return static_cast<std::int64_t>(all_groups) * kF32Bytes; }
+  // The repeat that steps p(i), metadata(., i) and group_sum(i) from i to i + 1: over the mb
+  // rows (per row) or the gc groups (per group).
+  Repeat each() const {
+    return per_row ? Repeat{mb, plane(), 0, xsum_row()}
+                   : Repeat{gc, row_bytes(), row_bytes(), kF32Bytes};
   }
 };
 
@@ -657,17 +680,17 @@ struct EpilogueViews {
 void sum_groups(ProgramBuilder& b, const EpilogueViews& v, const View& sink) {
   const ElemType f32 = ElemType::kF32;
   if (v.per_row) {
-    for (std::uint64_t i = 0; i < v.mb; ++i) {
-      const View dst{sink.space, sink.offset + i * static_cast<std::uint64_t>(sink.row_stride),
-                     kF32Bytes, 0};
-      const View groups{v.part, i * v.u(v.plane()), v.row_bytes(), kF32Bytes};  // [n][g]
-      b.reduce(Opcode::kRsum, f32, dst, groups, Shape{v.rows, v.gc});
-    }
+    // Row m: sink[m][n] = RSUM over g of P[m] seen as [n][g]; repeated over the mb rows.
+    const View groups{v.part, 0, v.row_bytes(), kF32Bytes};
+    b.reduce(Opcode::kRsum, f32, View{sink.space, sink.offset, kF32Bytes, 0}, groups,
+             Shape{v.rows, v.gc}, Repeat{v.mb, sink.row_stride, v.plane(), 0});
     return;
   }
   b.unary(Opcode::kMov, f32, sink, v.p(0), Shape{v.mb, v.rows});
-  for (std::uint64_t g = 1; g < v.gc; ++g) {
-    b.vector(Opcode::kAdd, f32, sink, sink, v.p(g), Shape{v.mb, v.rows});
+  if (v.gc > 1) {
+    // sink += P[., g, .] for g = 1, 2, ... in order: one ADD repeated over the groups.
+    b.vector(Opcode::kAdd, f32, sink, sink, v.p(1), Shape{v.mb, v.rows},
+             Repeat{v.gc - 1, 0, 0, v.row_bytes()});
   }
 }
 
@@ -695,9 +718,8 @@ void emit_integer_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan
   b.vector(Opcode::kMul, f32, v.all(), v.all(), View{v.scales, 0, kF32Bytes, 0}, everything);
   const View x_scale{ring.id(Scratch::kXScale), m0 * kF32Bytes, 0, kF32Bytes};
   b.vector(Opcode::kMul, f32, v.all(), v.all(), x_scale, everything);
-  for (std::uint64_t i = 0; i < v.loops(); ++i) {
-    b.vector(Opcode::kMad, f32, v.p(i), v.metadata(v.offsets, i), v.group_sum(i), v.shape());
-  }
+  b.vector(Opcode::kMad, f32, v.p(0), v.metadata(v.offsets, 0), v.group_sum(0), v.shape(),
+           v.each());
   sum_groups(b, v, target.accumulate ? target.ysum : target.y);
   if (target.accumulate) {
     b.vector(Opcode::kAdd, f32, target.y, target.y, target.ysum, Shape{mb, t.rows});

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -17,7 +18,7 @@
 namespace lpusim {
 
 static_assert(sizeof(View) == 16, "View: space and offset share a word, strides are 32-bit");
-static_assert(sizeof(Instruction) == 96, "Instruction: keep programs of millions of them small");
+static_assert(sizeof(Instruction) == 112, "Instruction: keep programs of millions of them small");
 
 namespace {
 
@@ -138,15 +139,20 @@ bool check_immediate(const Instruction& inst, const OpcodeInfo& info, Why& why) 
   if (!std::isfinite(inst.imm)) return why.fail("imm={}: expected a finite number", inst.imm);
   if (is_float(inst.type)) return true;
   const int bits = elem_bytes(inst.type) * kBitsPerByte;
-  if (inst.imm != std::floor(inst.imm)) {
+  // Every double of magnitude 2^53 or more is an integer; below, the int64 round trip tells
+  // (cheaper than std::floor, which validating millions of immediates calls otherwise).
+  constexpr double kAllIntegers = 9007199254740992.0;  // 2^53
+  const bool integral = std::fabs(inst.imm) >= kAllIntegers ||
+                        static_cast<double>(static_cast<std::int64_t>(inst.imm)) == inst.imm;
+  if (!integral) {
     return why.fail("imm={}: expected an integer for type {}", inst.imm, elem_type_name(inst.type));
   }
   if (is_shift(inst.opcode)) {
     return (inst.imm >= 0 && inst.imm < bits) ||
            why.fail("imm={}: expected a shift count in 0..{}", inst.imm, bits - 1);
   }
-  const double lo = -std::ldexp(1.0, bits - 1);
-  const double hi = std::ldexp(1.0, bits) - 1;
+  const double lo = -static_cast<double>(std::uint64_t{1} << (bits - 1));
+  const double hi = static_cast<double>((std::uint64_t{1} << bits) - 1);
   return (inst.imm >= lo && inst.imm <= hi) ||
          why.fail("imm={}: expected a {}-bit value in {}..{}", inst.imm, bits, lo, hi);
 }
@@ -170,21 +176,53 @@ bool check_view(const Program& program, const Instruction& inst, const OpcodeInf
     return why.fail("{}={}: negative strides are not allowed", key, name);
   }
   if (shape.rows == 0 || shape.cols == 0) return why.fail("{}={}: empty shape", key, name);
-  // 128-bit so that absurd shapes or strides cannot wrap around and pass.
+  // 128-bit so that absurd shapes, strides or repeats cannot wrap around and pass. Strides are
+  // not negative, so the last element of the last repetition is the furthest byte.
   using Wide = unsigned __int128;
   const std::uint64_t offset = v.offset;
-  const Wide last_wide = Wide{offset} +
+  const auto rs = static_cast<std::uint64_t>(inst.repeat_stride(operand));
+  const Wide last_wide = Wide{offset} + Wide{inst.rep > 0 ? inst.rep - 1u : 0u} * rs +
                          Wide{shape.rows - 1} * static_cast<std::uint64_t>(v.row_stride) +
                          Wide{shape.cols - 1} * static_cast<std::uint64_t>(v.col_stride) +
                          static_cast<std::uint64_t>(shape.elem_bytes);
   if (last_wide <= Wide{size}) return true;
   const std::uint64_t last =
       last_wide > Wide{UINT64_MAX} ? UINT64_MAX : static_cast<std::uint64_t>(last_wide);
+  if (inst.rep > 1) {
+    return why.fail(
+        "{}={}+{}:{}:{} {}.rs={} covers {} repetitions of {}x{} elements of {} bytes up to byte "
+        "{}, past the end of {} {} ({} bytes)",
+        key, name, offset, v.col_stride, v.row_stride, key, rs, inst.rep, shape.rows, shape.cols,
+        shape.elem_bytes, last, kind, name, size);
+  }
   return why.fail(
       "{}={}+{}:{}:{} covers {}x{} elements of {} bytes up to byte {}, past the end of {} {} "
       "({} bytes)",
       key, name, offset, v.col_stride, v.row_stride, shape.rows, shape.cols, shape.elem_bytes, last,
       kind, name, size);
+}
+
+constexpr std::array<const char*, kOperandCount> kRepeatKeys = {"dst.rs", "a.rs", "b.rs"};
+
+// rep >= 1; only VXM ops repeat; a repeat stride only with rep > 1, on a view the op has, and
+// not negative.
+bool check_repeat(const Instruction& inst, const OpcodeInfo& info, Why& why) {
+  if (inst.rep == 0) return why.fail("rep: expected at least 1 repetition");
+  if (inst.rep > 1 && !(info.operands & kOpShape)) {
+    return why.fail("rep={}: only vector ops repeat (expected rep=1)", inst.rep);
+  }
+  for (int o = 0; o < kOperandCount; ++o) {
+    const auto operand = static_cast<Operand>(o);
+    const std::int32_t rs = inst.repeat_stride(operand);
+    if (rs == 0) continue;
+    const char* key = kRepeatKeys[static_cast<std::size_t>(o)];
+    if (inst.rep == 1) return why.fail("{}={}: a repeat stride needs rep > 1", key, rs);
+    if (!shape_of_operand(inst, info, operand).used) {
+      return why.fail("{}={}: the instruction has no such view", key, rs);
+    }
+    if (rs < 0) return why.fail("{}={}: negative strides are not allowed", key, rs);
+  }
+  return true;
 }
 
 bool check_layout(const Instruction& inst, const OpcodeInfo& info, Why& why) {
@@ -238,8 +276,8 @@ bool check_all(const Program& program, Unit queue, const Instruction& inst, Why&
                     unit_name(queue));
   }
   return check_types(inst, info, why) && check_immediate(inst, info, why) &&
-         check_counts(inst, info, why) && check_names(program, inst, info, why) &&
-         check_layout(inst, info, why) &&
+         check_counts(inst, info, why) && check_repeat(inst, info, why) &&
+         check_names(program, inst, info, why) && check_layout(inst, info, why) &&
          check_view(program, inst, info, Operand::kDst, "dst", why) &&
          check_view(program, inst, info, Operand::kA, "a", why) &&
          check_view(program, inst, info, Operand::kB, "b", why);
@@ -265,7 +303,23 @@ bool Instruction::operator==(const Instruction& o) const {
   return opcode == o.opcode && type == o.type && src_type == o.src_type && b_is_imm == o.b_is_imm &&
          sem == o.sem && tag == o.tag && dst == o.dst && a == o.a && b == o.b &&
          (imm == o.imm || (std::isnan(imm) && std::isnan(o.imm))) && n0 == o.n0 && n1 == o.n1 &&
-         bytes == o.bytes && m == o.m && k == o.k && n == o.n && kgroup == o.kgroup;
+         bytes == o.bytes && m == o.m && k == o.k && n == o.n && kgroup == o.kgroup &&
+         rep == o.rep && rep_stride == o.rep_stride;
+}
+
+Instruction repetition(const Instruction& inst, std::uint32_t r) {
+  Instruction one = inst;
+  one.rep = 1;
+  one.rep_stride = {};
+  const auto move = [&](View& v, Operand operand) {
+    const std::uint64_t by =
+        std::uint64_t{r} * static_cast<std::uint32_t>(inst.repeat_stride(operand));
+    v = View{v.space, v.offset + by, v.col_stride, v.row_stride};
+  };
+  move(one.dst, Operand::kDst);
+  move(one.a, Operand::kA);
+  move(one.b, Operand::kB);
+  return one;
 }
 
 std::uint64_t Program::sram_bytes() const {

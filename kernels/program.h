@@ -50,8 +50,14 @@ struct View {
                                         std::int64_t col, std::int64_t row);
 };
 
-// 96 bytes: counts are 32-bit (a transfer's bytes x rows, a VXM op's n0 x n1 can still exceed
-// 2^32 as a product: use transfer_bytes() / elements()).
+// The operands of an instruction that name a view.
+enum class Operand : std::uint8_t { kDst, kA, kB };
+inline constexpr int kOperandCount = 3;
+
+// 112 bytes: counts are 32-bit (a transfer's bytes x rows, a VXM op's n0 x n1 can still exceed
+// 2^32 as a product: use transfer_bytes() / repetition_elements()). A VXM op may repeat (`rep`, the
+// TSP's `Repeat n, d`): repetition r runs on every view moved r x its repeat stride bytes, after
+// repetition r - 1 has written its results; other instructions have rep 1 and no repeat strides.
 struct Instruction {
   Opcode opcode = Opcode::kNop;
   ElemType type = ElemType::kNone;      // VXM element type; MXM mode (i8 or f16)
@@ -69,8 +75,19 @@ struct Instruction {
   std::uint32_t bytes = 0;              // LOAD/STORE bytes per row
   std::uint32_t m = 0, k = 0, n = 0;    // MATMUL shape: y[m][g][n] = sum x[m][k] w[n][k]
   std::uint32_t kgroup = 0;             // MATMUL: k values per partial sum (0: all of k)
+  std::uint32_t rep = 1;                // VXM: repetitions of the n0 x n1 op (>= 1)
+  std::array<std::int32_t, kOperandCount> rep_stride{};  // per Operand: bytes per repetition
 
-  std::uint64_t elements() const { return std::uint64_t{n0} * n1; }
+  std::uint64_t repetition_elements() const { return std::uint64_t{n0} * n1; }
+  // Elements of every repetition (what traces report), saturating at the largest uint64.
+  std::uint64_t elements() const {
+    const std::uint64_t one = repetition_elements();
+    if (rep <= 1) return one * rep;
+    return one > UINT64_MAX / rep ? UINT64_MAX : one * rep;
+  }
+  std::int32_t repeat_stride(Operand operand) const {
+    return rep_stride[static_cast<std::size_t>(operand)];
+  }
   std::uint64_t transfer_bytes() const { return std::uint64_t{bytes} * n0; }  // LOAD/STORE
   bool operator==(const Instruction& o) const;
   bool operator!=(const Instruction& o) const { return !(*this == o); }
@@ -108,9 +125,6 @@ struct Program {
   bool operator!=(const Program& o) const { return !(*this == o); }
 };
 
-// The operands of an instruction that name a view.
-enum class Operand : std::uint8_t { kDst, kA, kB };
-
 // What an operand covers: rows x cols elements of elem_bytes each, in an SRAM buffer or an
 // off-chip region, and the strides that make it contiguous (the text form's defaults).
 struct OperandShape {
@@ -126,6 +140,10 @@ struct OperandShape {
 // The shape an operand of `inst` covers (docs/ISA.md "Semantics"): VXM operands n0 x n1 (a
 // reduction's dst 1 x n0), LOAD/STORE rows x bytes, MATMUL W n x k, X m x k, Y m x (groups*n).
 OperandShape operand_shape(const Instruction& inst, Operand operand);
+
+// Repetition r (< inst.rep) of `inst` as an instruction of its own: rep 1, no repeat strides,
+// every view's offset moved r x its repeat stride. Throws InputError if an offset leaves 40 bits.
+Instruction repetition(const Instruction& inst, std::uint32_t r);
 
 // Partial-sum groups of a MATMUL: ceil(k / kgroup), 1 when kgroup is 0.
 std::uint64_t matmul_groups(const Instruction& inst);

@@ -22,9 +22,24 @@ std::uint32_t count32(std::uint64_t value, const char* what) {
   return static_cast<std::uint32_t>(value);
 }
 
-void set_shape(Instruction& inst, Shape shape) {
+// Repeat strides are 32-bit (program.h).
+std::int32_t stride32(std::int64_t value, const char* what) {
+  if (value < std::numeric_limits<std::int32_t>::min() ||
+      value > std::numeric_limits<std::int32_t>::max()) {
+    throw InputError(fmt::format("{} = {}: expected {}..{} bytes", what, value,
+                                 std::numeric_limits<std::int32_t>::min(),
+                                 std::numeric_limits<std::int32_t>::max()));
+  }
+  return static_cast<std::int32_t>(value);
+}
+
+void set_shape(Instruction& inst, Shape shape, const Repeat& repeat) {
   inst.n0 = count32(shape.n0, "shape rows (n0)");
   inst.n1 = count32(shape.n1, "shape columns (n1)");
+  inst.rep = count32(repeat.count, "repetitions (rep)");
+  if (inst.rep == 1) return;
+  inst.rep_stride = {stride32(repeat.dst, "dst repeat stride"),
+                     stride32(repeat.a, "a repeat stride"), stride32(repeat.b, "b repeat stride")};
 }
 
 // Sizes of declarations fit the 40-bit offsets of views (program.h).
@@ -205,19 +220,20 @@ void ProgramBuilder::store(std::uint32_t region, std::uint64_t region_offset, st
   emit(Unit::kMem, inst);
 }
 
-void ProgramBuilder::vector(Opcode op, ElemType type, View dst, View a, View b, Shape shape) {
+void ProgramBuilder::vector(Opcode op, ElemType type, View dst, View a, View b, Shape shape,
+                            const Repeat& repeat) {
   Instruction inst;
   inst.opcode = op;
   inst.type = type;
   inst.dst = dst;
   inst.a = a;
   inst.b = b;
-  set_shape(inst, shape);
+  set_shape(inst, shape, repeat);
   emit(Unit::kVxm, inst);
 }
 
-void ProgramBuilder::vector_imm(Opcode op, ElemType type, View dst, View a, double imm,
-                                Shape shape) {
+void ProgramBuilder::vector_imm(Opcode op, ElemType type, View dst, View a, double imm, Shape shape,
+                                const Repeat& repeat) {
   Instruction inst;
   inst.opcode = op;
   inst.type = type;
@@ -225,36 +241,39 @@ void ProgramBuilder::vector_imm(Opcode op, ElemType type, View dst, View a, doub
   inst.a = a;
   inst.b_is_imm = true;
   inst.imm = imm;
-  set_shape(inst, shape);
+  set_shape(inst, shape, repeat);
   emit(Unit::kVxm, inst);
 }
 
-void ProgramBuilder::unary(Opcode op, ElemType type, View dst, View a, Shape shape) {
+void ProgramBuilder::unary(Opcode op, ElemType type, View dst, View a, Shape shape,
+                           const Repeat& repeat) {
   Instruction inst;
   inst.opcode = op;
   inst.type = type;
   inst.dst = dst;
   inst.a = a;
-  set_shape(inst, shape);
+  set_shape(inst, shape, repeat);
   emit(Unit::kVxm, inst);
 }
 
-void ProgramBuilder::convert(ElemType to, ElemType from, View dst, View a, Shape shape) {
+void ProgramBuilder::convert(ElemType to, ElemType from, View dst, View a, Shape shape,
+                             const Repeat& repeat) {
   Instruction inst;
   inst.opcode = Opcode::kCvt;
   inst.type = to;
   inst.src_type = from;
   inst.dst = dst;
   inst.a = a;
-  set_shape(inst, shape);
+  set_shape(inst, shape, repeat);
   emit(Unit::kVxm, inst);
 }
 
-void ProgramBuilder::reduce(Opcode op, ElemType type, View dst, View a, Shape shape) {
+void ProgramBuilder::reduce(Opcode op, ElemType type, View dst, View a, Shape shape,
+                            const Repeat& repeat) {
   // The dst of a reduction is 1 x n0: its row stride is canonical (n0 elements).
   const View canonical{dst.space, dst.offset, dst.col_stride,
                        std::int64_t{dst.col_stride} * static_cast<std::int64_t>(shape.n0)};
-  unary(op, type, canonical, a, shape);
+  unary(op, type, canonical, a, shape, repeat);
 }
 
 void ProgramBuilder::matmul(ElemType mode, std::uint32_t y_buffer, std::uint64_t y_offset, View w,

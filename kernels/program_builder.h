@@ -24,6 +24,13 @@ struct Shape {
   std::uint64_t n1 = 1;
 };
 
+// The repeat of a VXM operation (docs/ISA.md "Repeat"): `count` repetitions, repetition r on
+// every view moved r x its stride (bytes). A count of 1 drops the strides.
+struct Repeat {
+  std::uint64_t count = 1;
+  std::int64_t dst = 0, a = 0, b = 0;  // bytes per repetition
+};
+
 // A view of `space` at `offset` with explicit strides (bytes).
 inline View make_view(std::uint32_t space, std::uint64_t offset, std::int64_t col_stride,
                       std::int64_t row_stride) {
@@ -81,12 +88,15 @@ class ProgramBuilder {
   void store(std::uint32_t region, std::uint64_t region_offset, std::uint32_t buffer,
              std::uint64_t buffer_offset, std::uint64_t bytes, std::uint64_t rows = 1,
              std::uint64_t region_stride = 0);
-  void vector(Opcode op, ElemType type, View dst, View a, View b, Shape shape);
-  void vector_imm(Opcode op, ElemType type, View dst, View a, double imm, Shape shape);
-  void unary(Opcode op, ElemType type, View dst, View a, Shape shape);
-  void convert(ElemType to, ElemType from, View dst, View a, Shape shape);
+  void vector(Opcode op, ElemType type, View dst, View a, View b, Shape shape,
+              const Repeat& repeat = {});
+  void vector_imm(Opcode op, ElemType type, View dst, View a, double imm, Shape shape,
+                  const Repeat& repeat = {});
+  void unary(Opcode op, ElemType type, View dst, View a, Shape shape, const Repeat& repeat = {});
+  void convert(ElemType to, ElemType from, View dst, View a, Shape shape,
+               const Repeat& repeat = {});
   // RSUM / RMAX: dst[i] (at dst.offset + i * dst.col_stride) = reduce_j a[i][j].
-  void reduce(Opcode op, ElemType type, View dst, View a, Shape shape);
+  void reduce(Opcode op, ElemType type, View dst, View a, Shape shape, const Repeat& repeat = {});
   // y[m][g][n] (contiguous at y_offset) = sum over k in group g of x[m][k] * w[n][k].
   void matmul(ElemType mode, std::uint32_t y_buffer, std::uint64_t y_offset, View w, View x,
               std::uint32_t m, std::uint32_t k, std::uint32_t n, std::uint32_t kgroup);

@@ -14,7 +14,7 @@ bool has_b_operand(const Instruction& inst) {
 }
 
 std::uint64_t vxm_sram_bytes(const Instruction& inst) {
-  const std::uint64_t n = inst.elements();
+  const std::uint64_t n = inst.repetition_elements();
   const std::uint64_t in_bytes = static_cast<std::uint64_t>(
       elem_bytes(inst.opcode == Opcode::kCvt ? inst.src_type : inst.type));
   const std::uint64_t out_bytes = static_cast<std::uint64_t>(elem_bytes(inst.type));
@@ -25,6 +25,16 @@ std::uint64_t vxm_sram_bytes(const Instruction& inst) {
   return bytes;
 }
 
+// A repeated op does the work of its repetitions one after another: each one costs what the
+// same op without repeat would (at least a cycle), only the issue is shared.
+UnitCost repeated(const UnitCost& one, std::uint64_t rep) {
+  UnitCost cost = one;
+  cost.occupancy_cycles = mul_saturated(one.occupancy_cycles, rep);
+  cost.sram_bytes = mul_saturated(one.sram_bytes, rep);
+  cost.alu_ops = mul_saturated(one.alu_ops, rep);
+  return cost;
+}
+
 }  // namespace
 
 UnitCost VxmCost::of(const Instruction& inst) const {
@@ -33,14 +43,15 @@ UnitCost VxmCost::of(const Instruction& inst) const {
   const std::uint64_t ops_per_element =
       cls == CostClass::kTranscendental ? static_cast<std::uint64_t>(kTranscendentalAluOps) : 1;
   const std::uint64_t passes =
-      ceil_div(inst.elements(), static_cast<std::uint64_t>(vxm_.lanes)) * ops_per_element;
+      ceil_div(inst.repetition_elements(), static_cast<std::uint64_t>(vxm_.lanes)) *
+      ops_per_element;
   const std::uint64_t alu_cycles = ceil_div(passes, static_cast<std::uint64_t>(vxm_.alus_per_lane));
   cost.sram_bytes = vxm_sram_bytes(inst);
   const std::uint64_t sram_cycles =
       ceil_to_count_saturated(static_cast<double>(cost.sram_bytes) / sram_.bytes_per_cycle);
   cost.occupancy_cycles = std::max<std::uint64_t>({alu_cycles, sram_cycles, 1});
-  cost.alu_ops = mul_saturated(inst.elements(), ops_per_element);
-  return cost;
+  cost.alu_ops = mul_saturated(inst.repetition_elements(), ops_per_element);
+  return repeated(cost, inst.rep);
 }
 
 UnitCost MxmCost::of(const Instruction& inst) const {

@@ -286,6 +286,11 @@ FunctionalState::FunctionalState(const Program& program) {
 }
 
 void FunctionalState::execute(const Instruction& inst) {
+  if (inst.rep > 1) {
+    // In order, each repetition seeing what the ones before it wrote.
+    for (std::uint32_t r = 0; r < inst.rep; ++r) execute(repetition(inst, r));
+    return;
+  }
   switch (inst.opcode) {
     case Opcode::kNop:
     case Opcode::kNotify:

@@ -22,6 +22,8 @@ seed() {  # seed HARNESS NAME: stdin becomes corpus/HARNESS/NAME
 for q in int8 int4 q3.5 fp16; do
   "$lpusim" kernel --k 256 --n 64 --quant "$q" | seed lpuasm "gemm-$q.lpuasm"
 done
+# Four activation rows: the epilogue's MAD and group sum repeat (rep=, dst.rs=, ...).
+"$lpusim" kernel --m 4 --k 512 --n 64 --quant q3.5 | seed lpuasm gemm-q3.5-m4-rep.lpuasm
 
 # safetensors: one F32 [8, 256] matrix, one F16 vector and metadata; then its packed forms.
 python3 - "$work/w.safetensors" <<'PY'

@@ -95,6 +95,39 @@ TEST(GemmOnChip, RandomShapesInEveryFormat_NeverBeatEitherFloorAndRepeatExactly)
   }
 }
 
+// The program with every repeated VXM op written out as its repetitions (docs/ISA.md "Repeat").
+Program unrolled(const Program& program) {
+  Program out = program;
+  std::vector<Instruction>& vxm = out.queue(Unit::kVxm);
+  vxm.clear();
+  for (const Instruction& inst : program.queue(Unit::kVxm)) {
+    for (std::uint32_t r = 0; r < inst.rep; ++r) vxm.push_back(repetition(inst, r));
+  }
+  return out;
+}
+
+TEST(GemmOnChip, RepeatedOps_TakeExactlyTheTimeOfTheirRepetitionsWrittenOut) {
+  // A repeated op occupies the VXM for what its repetitions would: the same run, to the
+  // femtosecond, with only the issued instructions fewer.
+  const HwConfig hw = shipped("seed-80gbps");
+  for (const GemmSpec& spec :
+       {gemm(16, 1024, 700, "q3.5"), gemm(200, 1024, 640, "int4"), gemm(48, 2048, 320, "int8")}) {
+    const Program program = build_gemm_program(spec, hw).program;
+    const Program spelled = unrolled(program);
+    ASSERT_LT(program.instruction_count(), spelled.instruction_count()) << spec.m;
+    validate_program(spelled);
+    const ChipRunResult a = testing::run_on_test_chip(program, hw);
+    const ChipRunResult b = testing::run_on_test_chip(spelled, hw);
+    EXPECT_EQ(a.elapsed_fs, b.elapsed_fs) << spec.m;
+    const UnitStats& va = a.unit(Unit::kVxm);
+    const UnitStats& vb = b.unit(Unit::kVxm);
+    EXPECT_EQ(va.busy_fs, vb.busy_fs) << spec.m;
+    EXPECT_EQ(va.sram_bytes, vb.sram_bytes) << spec.m;
+    EXPECT_EQ(va.alu_ops, vb.alu_ops) << spec.m;
+    EXPECT_EQ(a.instructions, program.instruction_count()) << "issued instructions count once";
+  }
+}
+
 TEST(GemmOnChip, EveryShippedConfig_RunsAGemvWithinItsFloors) {
   int configs = 0;
   for (const auto& entry :

@@ -122,6 +122,8 @@ TEST(Asm, EveryOpcode_RoundTrips) {
 .queue vxm
   ADD.i32 dst=a a=b b=a n=4x8
   SUB.u16 dst=a a=b imm=65535 n=8
+  ADD.u32 dst=a a=b imm=4294967295 n=8
+  ADD.i32 dst=a a=b imm=-2147483648 n=8
   MUL.f16 dst=a a=b imm=0.5 n=8
   MAD.f32 dst=a a=b:0:4 b=a:4:0 n=4x4
   MIN.i8 dst=a a=b imm=-3 n=16
@@ -147,13 +149,37 @@ TEST(Asm, EveryOpcode_RoundTrips) {
   MATMUL.i8 dst=a a=b:1:16 b=b m=1 k=16 n=4 kgroup=8
 )";
   const Program p = read_asm(text, "all.lpuasm");
-  EXPECT_EQ(p.instruction_count(), 29u);
+  EXPECT_EQ(p.instruction_count(), 31u);
   std::set<Opcode> seen;
   for (const auto& q : p.queues) {
     for (const Instruction& inst : q) seen.insert(inst.opcode);
   }
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(kOpcodeCount));
   EXPECT_TRUE(read_asm(write_asm(p), "again") == p);
+}
+
+TEST(Asm, Repeat_RoundTripsAndLeavesOutRepOneAndZeroStrides) {
+  const std::string text =
+      ".buffer a bytes=256\n.buffer b bytes=256\n.queue vxm\n"
+      "  MAD.f32 dst=a a=b b=a:0:4 n=2x4 rep=4 dst.rs=32 a.rs=32 b.rs=4\n"
+      "  ADD.f32 dst=a a=a b=b n=8 rep=3 b.rs=32\n"
+      "  RSUM.f32 dst=a:4 a=b:16:4 n=4x2 rep=2 dst.rs=16 a.rs=64\n"
+      "  MOV.f32 dst=a a=b n=8 rep=1\n";
+  const Program p = read_asm(text, "rep.lpuasm");
+  const Instruction& mad = p.queue(Unit::kVxm)[0];
+  EXPECT_EQ(mad.rep, 4u);
+  EXPECT_EQ(mad.repeat_stride(Operand::kDst), 32);
+  EXPECT_EQ(mad.repeat_stride(Operand::kA), 32);
+  EXPECT_EQ(mad.repeat_stride(Operand::kB), 4);
+  const Instruction& add = p.queue(Unit::kVxm)[1];
+  EXPECT_EQ(add.repeat_stride(Operand::kDst), 0);  // 0 stays on the same bytes (accumulates)
+  const std::string out = write_asm(p);
+  EXPECT_NE(out.find("MAD.f32 dst=a a=b b=a:0:4 n=2x4 rep=4 dst.rs=32 a.rs=32 b.rs=4\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("ADD.f32 dst=a a=a b=b n=8 rep=3 b.rs=32\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("MOV.f32 dst=a a=b n=8\n"), std::string::npos) << out;
+  EXPECT_TRUE(read_asm(out, "again") == p);
 }
 
 struct Malformed {
@@ -170,7 +196,7 @@ TEST(Asm, MalformedLines_ReportFileLineAndWhatWasExpected) {
        "expected an instruction mnemonic, got \"SHLL\" (did you mean SHL?)"},
       {"unknown mnemonic far off", head + ".queue vxm\n  FROB dst=x\n", 6, "known: NOP, NOTIFY"},
       {"unknown operand", head + ".queue vxm\n  SHL.u8 dst=x a=y imm=1 n=4 foo=3\n", 6,
-       "SHL: expected operands dst= a= b= imm= n= tag=, got \"foo=3\""},
+       "SHL: expected operands dst= a= b= imm= n= tag= rep= dst.rs= a.rs= b.rs=, got \"foo=3\""},
       {"operand of another opcode", head + ".queue vxm\n  ABS.f32 dst=x a=y b=x n=4\n", 6,
        "got \"b=x\""},
       {"missing operand", head + ".queue vxm\n\n  SHL.u8 dst=x a=y imm=1\n", 7,
@@ -225,6 +251,36 @@ TEST(Asm, MalformedLines_ReportFileLineAndWhatWasExpected) {
        "negative strides are not allowed"},
       {"strides on a transfer", head + ".queue mem\n  LOAD dst=x a=r:2 bytes=8\n", 6,
        "a transfer's row stride is stride="},
+      {"immediate not an integer", head + ".queue vxm\n  ADD.i8 dst=x a=y imm=-0.5 n=4\n", 6,
+       "imm=-0.5: expected an integer for type i8"},
+      {"immediate out of range", head + ".queue vxm\n  ADD.i8 dst=x a=y imm=256 n=4\n", 6,
+       "imm=256: expected a 8-bit value in -128..255"},
+      {"immediate below range", head + ".queue vxm\n  ADD.u32 dst=x a=y imm=-2147483649 n=4\n", 6,
+       "expected a 32-bit value in -2147483648..4294967295"},
+      {"huge immediate", head + ".queue vxm\n  ADD.i32 dst=x a=y imm=1e300 n=4\n", 6,
+       "expected a 32-bit value"},
+      {"rep on a matmul", head + ".queue mxm\n  MATMUL.i8 dst=x a=y b=y m=1 k=2 n=2 rep=2\n", 6,
+       "MATMUL: expected operands dst= a= b= n= m= k= kgroup= tag=, got \"rep=2\""},
+      {"rep on a load", head + ".queue mem\n  LOAD dst=x a=r bytes=8 rep=2\n", 6, "got \"rep=2\""},
+      {"rep zero", head + ".queue vxm\n  MOV.i8 dst=x a=y n=4 rep=0\n", 6,
+       "rep: expected at least 1 repetition"},
+      {"repeat stride without rep", head + ".queue vxm\n  MOV.i8 dst=x a=y n=4 a.rs=4\n", 6,
+       "a.rs=4: a repeat stride needs rep > 1"},
+      {"repeat stride of an immediate",
+       head + ".queue vxm\n  ADD.i8 dst=x a=y imm=1 n=4 rep=2 b.rs=4\n", 6,
+       "b.rs=4: the instruction has no such view"},
+      {"negative repeat stride", head + ".queue vxm\n  MOV.i8 dst=x+60 a=y n=4 rep=2 dst.rs=-4\n",
+       6, "dst.rs=-4: negative strides are not allowed"},
+      {"last repetition out of bounds",
+       head + ".queue vxm\n  MOV.f32 dst=x a=y n=4 rep=5 a.rs=16\n", 6,
+       "a=y+0:4:16 a.rs=16 covers 5 repetitions of 1x4 elements of 4 bytes up to byte 80, past the "
+       "end of buffer y (64 bytes)"},
+      {"repeat stride beyond 32 bits",
+       head + ".queue vxm\n  MOV.i8 dst=x a=y n=4 rep=2 a.rs=4294967296\n", 6,
+       "a.rs: expected a stride of -2147483648..2147483647 bytes"},
+      {"repeats past 64 bits",
+       head + ".queue vxm\n  MOV.i8 dst=x a=y n=4 rep=4294967295 a.rs=2147483647\n", 6,
+       "past the end of buffer y"},
   };
   for (const Malformed& c : cases) {
     try {

@@ -351,25 +351,65 @@ TEST(GemmKernel, WideStrips_NarrowWhenSramIsShort_ResultStillExact) {
   EXPECT_EQ(tight.gemm.plan.strip_rows % 320, 0u);
 }
 
-TEST(GemmKernel, EpilogueInstructions_DoNotGrowWithActivationRowsBeyondTheGroups) {
-  // Per tile the epilogue is CVT, MUL (scales), MUL (x scale), then loops over min(m rows,
-  // groups of the tile) of MAD and of the group sum: 64 groups at k = 8192, G = 128.
+TEST(GemmKernel, EpilogueInstructions_AreConstantPerMatmul_RepeatsCoverRowsOrGroups) {
+  // Per tile the epilogue is CVT, MUL (scales), MUL (x scale), then a MAD and a group sum that
+  // repeat over min(m rows, groups of the tile): 64 groups at k = 8192, G = 128. The
+  // repetitions are what the ops of an unrepeated epilogue would be; the issued instructions
+  // stay constant.
   const HwConfig hw = test_hw();
+  struct PerMatmul {
+    std::uint64_t issued = 0, repetitions = 0;
+  };
   auto per_matmul = [&](std::uint64_t m) {
     const Program p = build_gemm_program(spec_of("q3.5", m, 8192, 1280, 128), hw).program;
-    std::uint64_t matmuls = 0, epilogue = 0;
+    std::uint64_t matmuls = 0;
+    PerMatmul c;
     for (const Instruction& inst : p.queue(Unit::kMxm)) matmuls += inst.opcode == Opcode::kMatmul;
     for (const Instruction& inst : p.queue(Unit::kVxm)) {
       const bool sum = inst.opcode == Opcode::kRsum && inst.n1 == 64;  // per-row group sum
       const bool add = inst.opcode == Opcode::kAdd || inst.opcode == Opcode::kMov;
-      epilogue += inst.opcode == Opcode::kMad || sum || add;
+      if (inst.opcode == Opcode::kMad || sum || add) {
+        ++c.issued;
+        c.repetitions += inst.rep;
+      }
     }
-    return epilogue / matmuls;
+    return PerMatmul{c.issued / matmuls, c.repetitions / matmuls};
   };
-  EXPECT_EQ(per_matmul(1), 2u);      // one MAD, one RSUM
-  EXPECT_EQ(per_matmul(16), 32u);    // per row
-  EXPECT_EQ(per_matmul(128), 128u);  // per group: 64 MADs, one MOV and 63 ADDs
-  EXPECT_EQ(per_matmul(512), 128u);
+  const PerMatmul one = per_matmul(1), sixteen = per_matmul(16);
+  const PerMatmul many = per_matmul(128), more = per_matmul(512);
+  EXPECT_EQ(one.issued, 2u);  // one MAD, one RSUM
+  EXPECT_EQ(one.repetitions, 2u);
+  EXPECT_EQ(sixteen.issued, 2u);  // per row: MAD and RSUM, 16 repetitions each
+  EXPECT_EQ(sixteen.repetitions, 32u);
+  EXPECT_EQ(many.issued, 3u);  // per group: MAD x 64, one MOV, ADD x 63
+  EXPECT_EQ(many.repetitions, 128u);
+  EXPECT_EQ(more.issued, 3u);
+  EXPECT_EQ(more.repetitions, 128u);
+}
+
+TEST(GemmKernel, PrologueGroupSums_AreOneRepeatedRsum_WhenXIsNotContiguous) {
+  // X with a padded row stride cannot be one RSUM over (row, group): one RSUM repeats over the
+  // rows (fewer rows than groups) or over the groups, plus one for a short last group.
+  const HwConfig hw = test_hw();
+  for (const std::uint64_t m : {2u, 40u}) {
+    ProgramBuilder b;
+    const std::uint64_t k = 640, n = 64, pad = 16;
+    const std::uint32_t x = b.add_buffer("x", m * (k + pad) * 4);
+    const std::uint32_t y = b.add_buffer("y", m * n * 4);
+    GemmIo io;
+    io.x = View{x, 0, 4, static_cast<std::int64_t>(k + pad) * 4};
+    io.y = View{y, 0, 4, static_cast<std::int64_t>(n) * 4};
+    emit_gemm(b, spec_of("q3.5", m, k, n, 128), hw, io);
+    const Program p = b.finish();
+    std::uint64_t rsums = 0, repetitions = 0;
+    for (const Instruction& inst : p.queue(Unit::kVxm)) {
+      if (inst.opcode != Opcode::kRsum || inst.n1 != 128) continue;
+      ++rsums;
+      repetitions += inst.rep;
+    }
+    EXPECT_EQ(rsums, 1u) << "m=" << m;
+    EXPECT_EQ(repetitions, std::min<std::uint64_t>(m, k / 128)) << "m=" << m;
+  }
 }
 
 TEST(GemmKernel, InstructionCounts_StayIndependentOfTheStripWidth) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 #include "kernels/error.h"
@@ -87,8 +88,46 @@ TEST(ProgramBuilder, ValuesBeyondTheInstructionFields_AreInputErrors) {
   EXPECT_NO_THROW(View(x, (1ull << 40) - 1, -(1ll << 31), (1ll << 31) - 1));
 }
 
-TEST(Instruction, Is96BytesAndViewsAre16) {
-  EXPECT_EQ(sizeof(Instruction), 96u);
+TEST(ProgramBuilder, Repeat_SetsCountAndStrides_CountOneDropsTheStrides) {
+  ProgramBuilder b;
+  const std::uint32_t x = b.add_buffer("x", 1024);
+  const ElemType f32 = ElemType::kF32;
+  b.vector(Opcode::kAdd, f32, View{x, 0, 4, 16}, View{x, 0, 4, 16}, View{x, 64, 4, 16}, Shape{1, 4},
+           Repeat{8, 0, 0, 16});
+  b.unary(Opcode::kMov, f32, View{x, 0, 4, 16}, View{x, 64, 4, 16}, Shape{1, 4},
+          Repeat{1, 16, 16, 0});
+  const Instruction& add = b.program().queue(Unit::kVxm)[0];
+  EXPECT_EQ(add.rep, 8u);
+  EXPECT_EQ(add.rep_stride, (std::array<std::int32_t, kOperandCount>{0, 0, 16}));
+  const Instruction& mov = b.program().queue(Unit::kVxm)[1];
+  EXPECT_EQ(mov.rep, 1u);
+  EXPECT_EQ(mov.rep_stride, (std::array<std::int32_t, kOperandCount>{}));
+  EXPECT_NO_THROW(b.finish());
+  ProgramBuilder c;
+  const std::uint32_t y = c.add_buffer("y", 1024);
+  EXPECT_THROW(c.unary(Opcode::kMov, f32, View{y, 0, 4, 16}, View{y, 0, 4, 16}, Shape{1, 4},
+                       Repeat{2, 1ll << 31, 0, 0}),
+               InputError);
+  EXPECT_THROW(c.unary(Opcode::kMov, f32, View{y, 0, 4, 16}, View{y, 0, 4, 16}, Shape{1, 4},
+                       Repeat{1ull << 32, 0, 0, 0}),
+               InputError);
+}
+
+TEST(Instruction, Elements_CountEveryRepetition_SaturatingAt64Bits) {
+  Instruction inst;
+  inst.n0 = 3;
+  inst.n1 = 5;
+  inst.rep = 7;
+  EXPECT_EQ(inst.repetition_elements(), 15u);
+  EXPECT_EQ(inst.elements(), 105u);
+  inst.n0 = UINT32_MAX;
+  inst.n1 = UINT32_MAX;
+  inst.rep = UINT32_MAX;
+  EXPECT_EQ(inst.elements(), UINT64_MAX);
+}
+
+TEST(Instruction, Is112BytesAndViewsAre16) {
+  EXPECT_EQ(sizeof(Instruction), 112u);
   EXPECT_EQ(sizeof(View), 16u);
   const View v(7, (1ull << 40) - 1, -4, 123456);
   EXPECT_EQ(v.space, 7u);

@@ -30,6 +30,20 @@ class ReferenceMachine {
   std::vector<std::vector<std::uint8_t>> regions;
 
   void execute(const Instruction& inst) {
+    // A repeated VXM op: repetition r is the op on views moved r x their repeat strides, run
+    // after repetition r - 1.
+    for (std::uint32_t r = 0; r < inst.rep; ++r) {
+      Instruction once = inst;
+      once.rep = 1;
+      once.dst.offset = inst.dst.offset + std::uint64_t{r} * inst.rep_stride[0];
+      once.a.offset = inst.a.offset + std::uint64_t{r} * inst.rep_stride[1];
+      once.b.offset = inst.b.offset + std::uint64_t{r} * inst.rep_stride[2];
+      execute_once(once);
+    }
+  }
+
+ private:
+  void execute_once(const Instruction& inst) {
     switch (inst.opcode) {
       case Opcode::kNop:
       case Opcode::kNotify:
@@ -52,7 +66,6 @@ class ReferenceMachine {
     }
   }
 
- private:
   struct Elem {
     std::int64_t i = 0;  // integer types: the value, sign- or zero-extended
     float f = 0;         // float types

@@ -57,6 +57,30 @@ TEST(VxmCost, OpIsNeverFasterThanItsSramTraffic) {
   EXPECT_EQ(c.occupancy_cycles, 1200u);
 }
 
+TEST(VxmCost, RepeatedOp_CostsItsRepetitionsEachAtLeastACycle) {
+  // One repetition of 10 i8 elements takes one cycle; 7 of them take 7, not ceil(70 / 64) = 2:
+  // a repeat shares the issue, not the ALU passes of its repetitions.
+  Instruction inst = vector_op(Opcode::kAdd, ElemType::kI8, 10);
+  const UnitCost one = vxm().of(inst);
+  inst.rep = 7;
+  const UnitCost seven = vxm().of(inst);
+  EXPECT_EQ(one.occupancy_cycles, 1u);
+  EXPECT_EQ(seven.occupancy_cycles, 7u);
+  EXPECT_EQ(seven.sram_bytes, 7 * one.sram_bytes);
+  EXPECT_EQ(seven.alu_ops, 70u);
+}
+
+TEST(VxmCost, RepeatedOp_IsNeverFasterThanItsRepetitionsSramTraffic) {
+  HwConfig hw = testing::round_number_chip();
+  hw.sram.bytes_per_cycle = 64;
+  const VxmCost cost(hw.vxm, hw.sram);
+  // 3 x ADD.f32 over 6400 elements: 3 x 76,800 B / 64 = 3600 cycles.
+  Instruction inst = vector_op(Opcode::kAdd, ElemType::kF32, 6400);
+  inst.rep = 3;
+  EXPECT_EQ(cost.of(inst).occupancy_cycles, 3600u);
+  EXPECT_EQ(cost.of(inst).sram_bytes, 230'400u);
+}
+
 TEST(MxmCost, Gemv_IsBoundByWeightInstall) {
   const MxmCost cost(testing::round_number_chip().mxm);
   // 128 x 64 int8 weights = 8192 B at 1024 B/cycle = 8 cycles; 2 passes on 2 planes = 1 cycle.
