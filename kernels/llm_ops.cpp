@@ -33,6 +33,7 @@ using RingSlots = std::array<std::uint32_t, kMaxAttentionDepth>;
 struct AttnRing {
   RingSlots mk{}, mv{}, mks{}, mvs{};                     // MEM: cached K, V (int8: + scales)
   RingSlots k16{}, vt{}, qg{}, scores{}, probs{}, out{};  // MXM operands and results
+  RingSlots kscale{};                                     // int8: f32 key scales for the scores
   RingSlots max{}, sum{}, alpha{};                        // per row: max, sum (or 1 / sum), rescale
   RingSlots mem_full{}, mem_free{}, op_ready{}, op_free{}, scores_full{}, p_ready{}, out_full{};
   std::uint32_t v16 = 0;  // int8: dequantized V rows before the transposing MUL
@@ -195,6 +196,7 @@ void declare_ring(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
       r.mv[i] = b.add_buffer(slot_name("attn.mem_v", i), cached * d * s.kv_elem_bytes());
       if (int8) {
         r.mks[i] = b.add_buffer(slot_name("attn.mem_ks", i), cached * kFp16Bytes);
+        r.kscale[i] = b.add_buffer(slot_name("attn.kscale", i), cached * kF32Bytes);
         r.mvs[i] = b.add_buffer(slot_name("attn.mem_vs", i), cached * kFp16Bytes);
       }
       r.mem_full[i] = b.add_semaphore(slot_name("attn.mem_full", i), 0);
@@ -495,8 +497,9 @@ View transposed(const LlmState& st, const LlmStep& s, int slot, std::uint64_t bl
               s64(st.plan.key_tile * kFp16Bytes), kFp16Bytes};
 }
 
-// VXM: the tile's cached keys / values into the MXM's f16 operands (int8: CVT and scale). The
-// transposes and the per-key scales take one op per block; the conversions one per job.
+// VXM: the tile's cached keys / values into the MXM's f16 operands. int8: K as its codes (exact
+// in f16; its scales go to the scores, emit_key_scales), V converted and scaled. The transposes
+// and V's scales take one op per block; the conversions one per job.
 void emit_cached_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
   const AttnRing& r = st.ring;
   const std::uint64_t d = s.head_dim;
@@ -509,13 +512,12 @@ void emit_cached_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& 
               View{r.mk[t.slot], 0, 1, s64(raw)}, Shape{t.blocks, n * d});
     b.convert(kHalf, ElemType::kI8, contiguous_view(r.v16, 0, kHalf, d),
               View{r.mv[t.slot], 0, 1, s64(d)}, Shape{t.blocks * n, d});
+    b.convert(kFloat32, kHalf, contiguous_view(r.kscale[t.slot], 0, kFloat32, n),
+              contiguous_view(r.mks[t.slot], 0, kHalf, n), Shape{t.blocks, n});
     for (std::uint64_t k = 0; k < t.blocks; ++k) {
-      const View k16 = contiguous_view(r.k16[t.slot], k * key_block_bytes(st, s), kHalf, d);
-      const std::uint64_t scales = k * n * kFp16Bytes;
-      b.vector(Opcode::kMul, kHalf, k16, k16, per_row(r.mks[t.slot], scales, kFp16Bytes), rows);
       b.vector(Opcode::kMul, kHalf, transposed(st, s, t.slot, k, 0),
                contiguous_view(r.v16, k * n * d * kFp16Bytes, kHalf, d),
-               per_row(r.mvs[t.slot], scales, kFp16Bytes), rows);
+               per_row(r.mvs[t.slot], k * n * kFp16Bytes, kFp16Bytes), rows);
     }
   } else {
     for (std::uint64_t k = 0; k < t.blocks; ++k) {
@@ -584,6 +586,20 @@ void emit_prepare(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const
   b.notify(Unit::kVxm, r.op_ready[t.slot]);
 }
 
+// VXM, int8 cache: the QK^T of the cached keys multiplied their codes; each block's score columns
+// get their keys' scales here, [G P][cached] f32 ops instead of [cached][head_dim] f16 ones on K.
+void emit_key_scales(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
+  const std::uint64_t n = t.cached(s);
+  if (s.kv != KvCacheFormat::kInt8 || n == 0) return;
+  const std::uint64_t m = block_rows(s);
+  for (std::uint64_t k = 0; k < t.blocks; ++k) {
+    const View cols{st.ring.scores[t.slot], k * m * t.keys * kF32Bytes, kF32Bytes,
+                    s64(t.keys * kF32Bytes)};
+    b.vector(Opcode::kMul, kFloat32, cols, cols,
+             same_row(st.ring.kscale[t.slot], k * n * kF32Bytes, kF32Bytes), Shape{m, n});
+  }
+}
+
 // VXM: the tile's scores S = QK^T / sqrt(d) (+ mask) into P as f16 for the PV matmul. One tile:
 // P = softmax(S). Several: the online recurrence, with m and l the previous tile's row max and
 // row sum: m' = max(m, rowmax S), alpha = exp(m - m'), P = exp(S - m'), l' = l alpha + rowsum P
@@ -599,6 +615,7 @@ void emit_softmax(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const
   const View max_row = contiguous_view(r.max[t.slot], 0, kFloat32, m);
   const View sum_row = contiguous_view(r.sum[t.slot], 0, kFloat32, m);
   b.wait(Unit::kVxm, r.scores_full[t.slot]);
+  emit_key_scales(b, st, s, t);
   b.vector_imm(Opcode::kMul, kFloat32, scores, scores,
                1.0 / std::sqrt(static_cast<double>(s.head_dim)), shape);
   if (s.tokens > 1) {
@@ -735,7 +752,7 @@ std::uint64_t attention_sram_bytes(const LlmStep& step, std::uint64_t key_tile, 
   std::uint64_t slot = 0;
   if (step.past > 0) {
     slot += ((int8 ? cached : t) + cached) * d * elem;
-    if (int8) slot += 2 * cached * kFp16Bytes;
+    if (int8) slot += 2 * cached * kFp16Bytes + cached * kF32Bytes;  // scales, f32 key scales
   }
   if (int8 || step.past == 0) slot += t * d * kFp16Bytes;                      // k16
   slot += d * t * kFp16Bytes + m * d * kFp16Bytes;                             // vt, qg
