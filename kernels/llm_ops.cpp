@@ -4,17 +4,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
 
 #include "kernels/elem_sizes.h"
 #include "kernels/error.h"
+#include "kernels/int_math.h"
 
 namespace lpusim {
 namespace {
 
 constexpr int kSlots = 2;                               // double buffering
+constexpr std::uint64_t kAttentionShare = 4;            // of the SRAM left after the activations
 constexpr double kInt8Max = 127.0;                      // int8 KV: scale = max|x| / 127
 constexpr double kScaleFloor = 1.1754943508222875e-38;  // FLT_MIN: no zero scales
 constexpr std::uint64_t kTokenStride = 7919;            // placeholder token ids (a prime)
@@ -23,11 +26,18 @@ using Slots = std::array<std::uint32_t, kSlots>;
 const ElemType kFloat32 = ElemType::kF32;
 const ElemType kHalf = ElemType::kF16;
 
-// The attention ring: per slot the K and V^T operands of the MXM, the load targets and the
-// semaphores between MEM (or VXM when nothing is cached), VXM and MXM.
-struct KvRing {
-  Slots k{}, v{}, vt{}, k8{}, v8{}, ks{}, vs{}, out{};
-  Slots full{}, free{}, out_full{}, out_free{};
+// The attention rings, one slot per job in flight (kMaxAttentionDepth at most): the MEM load
+// targets (fp16 K doubles as the MXM operand), the MXM operands and results, the softmax row
+// statistics, and the semaphores between MEM, VXM and MXM.
+using RingSlots = std::array<std::uint32_t, kMaxAttentionDepth>;
+struct AttnRing {
+  RingSlots mk{}, mv{}, mks{}, mvs{};                     // MEM: cached K, V (int8: + scales)
+  RingSlots k16{}, vt{}, qg{}, scores{}, probs{}, out{};  // MXM operands and results
+  RingSlots kscale{};                                     // int8: f32 key scales for the scores
+  RingSlots max{}, sum{}, alpha{};                        // per row: max, sum (or 1 / sum), rescale
+  RingSlots mem_full{}, mem_free{}, op_ready{}, op_free{}, scores_full{}, p_ready{}, out_full{};
+  std::uint32_t v16 = 0;  // int8: dequantized V rows before the transposing MUL
+  std::uint32_t acc = 0;  // several tiles: the block's running output
 };
 
 class LlmState : public BuilderExtension {
@@ -46,11 +56,11 @@ class LlmState : public BuilderExtension {
   std::uint32_t stage_k = 0, stage_v = 0, stage_ks = 0, stage_vs = 0;
   std::uint32_t quant_tmp = 0, quant_scale = 0, quant_inv = 0;
   std::uint32_t stage_full = 0, stage_free = 0;
-  KvRing ring;
-  std::uint32_t qg = 0, scores = 0, probs = 0, row_max = 0, row_sum = 0;
-  std::uint32_t qk_ready = 0, scores_full = 0, p_ready = 0, logits_ready = 0;
-  std::uint64_t norms = 0;   // norm weight loads so far (ring position)
-  std::uint64_t groups = 0;  // attention groups so far (ring position)
+  AttentionPlan plan;
+  AttnRing ring;
+  std::uint32_t logits_ready = 0;
+  std::uint64_t norms = 0;  // norm weight loads so far (ring position)
+  std::uint64_t jobs = 0;   // attention tiles so far (ring position)
 };
 
 std::int64_t s64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
@@ -96,7 +106,9 @@ bool same_step(const LlmStep& a, const LlmStep& b) {
   return a.hidden == b.hidden && a.ffn == b.ffn && a.heads == b.heads && a.kv_heads == b.kv_heads &&
          a.head_dim == b.head_dim && a.vocab == b.vocab && a.batch == b.batch &&
          a.tokens == b.tokens && a.past == b.past && a.kv == b.kv &&
-         a.resident_norms == b.resident_norms && a.embedding_region == b.embedding_region;
+         a.resident_norms == b.resident_norms && a.embedding_region == b.embedding_region &&
+         a.sram_capacity == b.sram_capacity && a.max_key_tile == b.max_key_tile &&
+         a.max_attention_depth == b.max_attention_depth;
 }
 
 void declare_activations(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
@@ -163,35 +175,51 @@ void declare_kv_stage(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
 }
 
 void declare_ring(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
-  const std::uint64_t keys = s.keys();
+  const std::uint64_t used = b.program().sram_bytes();
+  const std::uint64_t budget =
+      s.sram_capacity == 0
+          ? 0
+          : std::max<std::uint64_t>(
+                1, (s.sram_capacity - std::min(s.sram_capacity, used)) / kAttentionShare);
+  st.plan = plan_attention(s, budget);
+  const AttentionPlan& plan = st.plan;
+  const std::uint64_t t = plan.key_tile;
+  const std::uint64_t cached = std::min(t, s.past) * plan.blocks;  // per slot: every block's
   const std::uint64_t d = s.head_dim;
-  const std::uint64_t m = s.group() * s.tokens;
+  const std::uint64_t m = s.group() * s.tokens * plan.blocks;
   const bool int8 = s.kv == KvCacheFormat::kInt8;
-  KvRing& r = st.ring;
-  for (int i = 0; i < kSlots; ++i) {
-    r.k[i] = b.add_buffer(slot_name("attn.k", i), keys * d * kFp16Bytes);
-    r.vt[i] = b.add_buffer(slot_name("attn.vt", i), d * keys * kFp16Bytes);
-    if (s.past > 0) r.v[i] = b.add_buffer(slot_name("attn.v", i), s.past * d * kFp16Bytes);
-    if (s.past > 0 && int8) {
-      r.k8[i] = b.add_buffer(slot_name("attn.k8_", i), s.past * d);
-      r.v8[i] = b.add_buffer(slot_name("attn.v8_", i), s.past * d);
-      r.ks[i] = b.add_buffer(slot_name("attn.ks", i), s.past * kFp16Bytes);
-      r.vs[i] = b.add_buffer(slot_name("attn.vs", i), s.past * kFp16Bytes);
+  AttnRing& r = st.ring;
+  for (int i = 0; i < plan.depth; ++i) {
+    if (s.past > 0) {
+      const std::uint64_t key_rows = int8 ? cached : t * plan.blocks;  // fp16: the MXM operand
+      r.mk[i] = b.add_buffer(slot_name("attn.mem_k", i), key_rows * d * s.kv_elem_bytes());
+      r.mv[i] = b.add_buffer(slot_name("attn.mem_v", i), cached * d * s.kv_elem_bytes());
+      if (int8) {
+        r.mks[i] = b.add_buffer(slot_name("attn.mem_ks", i), cached * kFp16Bytes);
+        r.kscale[i] = b.add_buffer(slot_name("attn.kscale", i), cached * kF32Bytes);
+        r.mvs[i] = b.add_buffer(slot_name("attn.mem_vs", i), cached * kFp16Bytes);
+      }
+      r.mem_full[i] = b.add_semaphore(slot_name("attn.mem_full", i), 0);
+      r.mem_free[i] = b.add_semaphore(slot_name("attn.mem_free", i), 1);
     }
+    const std::uint64_t operand = plan.blocks * t * d * kFp16Bytes;
+    if (int8 || s.past == 0) r.k16[i] = b.add_buffer(slot_name("attn.k", i), operand);
+    r.vt[i] = b.add_buffer(slot_name("attn.vt", i), operand);
+    r.qg[i] = b.add_buffer(slot_name("attn.qg", i), m * d * kFp16Bytes);
+    r.scores[i] = b.add_buffer(slot_name("attn.scores", i), m * t * kF32Bytes);
+    r.probs[i] = b.add_buffer(slot_name("attn.probs", i), m * t * kFp16Bytes);
     r.out[i] = b.add_buffer(slot_name("attn.out", i), m * d * kF32Bytes);
-    r.full[i] = b.add_semaphore(slot_name("attn.kv_full", i), 0);
-    r.free[i] = b.add_semaphore(slot_name("attn.kv_free", i), 1);
+    r.max[i] = b.add_buffer(slot_name("attn.max", i), m * kF32Bytes);
+    r.sum[i] = b.add_buffer(slot_name("attn.sum", i), m * kF32Bytes);
+    if (plan.tiles > 1) r.alpha[i] = b.add_buffer(slot_name("attn.alpha", i), m * kF32Bytes);
+    r.op_ready[i] = b.add_semaphore(slot_name("attn.op_ready", i), 0);
+    r.op_free[i] = b.add_semaphore(slot_name("attn.op_free", i), 1);
+    r.scores_full[i] = b.add_semaphore(slot_name("attn.scores_full", i), 0);
+    r.p_ready[i] = b.add_semaphore(slot_name("attn.p_ready", i), 0);
     r.out_full[i] = b.add_semaphore(slot_name("attn.out_full", i), 0);
-    r.out_free[i] = b.add_semaphore(slot_name("attn.out_free", i), 1);
   }
-  st.qg = b.add_buffer("attn.qg", m * d * kFp16Bytes);
-  st.scores = b.add_buffer("attn.scores", m * keys * kF32Bytes);
-  st.probs = b.add_buffer("attn.probs", m * keys * kFp16Bytes);
-  st.row_max = b.add_buffer("attn.max", m * kF32Bytes);
-  st.row_sum = b.add_buffer("attn.sum", m * kF32Bytes);
-  st.qk_ready = b.add_semaphore("attn.qk_ready");
-  st.scores_full = b.add_semaphore("attn.scores_full");
-  st.p_ready = b.add_semaphore("attn.p_ready");
+  if (int8 && s.past > 0) r.v16 = b.add_buffer("attn.v16", cached * d * kFp16Bytes);
+  if (plan.tiles > 1) r.acc = b.add_buffer("attn.acc", m * d * kF32Bytes);
 }
 
 LlmState& state(ProgramBuilder& b, const LlmStep& step) {
@@ -385,166 +413,321 @@ void emit_kv_store(ProgramBuilder& b, const LlmState& st, const LlmStep& s, cons
   b.notify(Unit::kMem, st.stage_free);
 }
 
-// ---- attention: per (sequence, KV head) ------------------------------------------------------
+// ---- attention: per (sequence, KV head) and key tile -------------------------------------------
 
-// MEM: the cached keys and values of block i (positions 0..past-1, one contiguous run each).
+// One job of the attention pipeline: key tile `index` of the `blocks` (sequence, KV head) blocks
+// from `block` (several only when each is one tile of one token), keys first .. first + keys - 1,
+// in ring slot `slot` (the previous job's slot is `prev`).
+struct Tile {
+  std::uint64_t block = 0;
+  std::uint64_t blocks = 1;
+  std::uint64_t index = 0;
+  std::uint64_t first = 0;
+  std::uint64_t keys = 0;
+  int slot = 0;
+  int prev = 0;
+  bool last = false;
+  bool single = false;  // the block's only tile: softmax normalizes before P V
+
+  std::uint64_t cached(const LlmStep& s) const {
+    return first < s.past ? std::min(first + keys, s.past) - first : 0;
+  }
+};
+
+Tile tile_of(const LlmState& st, const LlmStep& s, std::uint64_t first_job, std::uint64_t job) {
+  const AttentionPlan& plan = st.plan;
+  Tile t;
+  t.block = job / plan.tiles * plan.blocks;
+  t.blocks = std::min(plan.blocks, s.kv_groups() - t.block);
+  t.index = job % plan.tiles;
+  t.first = t.index * plan.key_tile;
+  t.keys = std::min(plan.key_tile, s.keys() - t.first);
+  const std::uint64_t position = first_job + job;
+  const auto depth = static_cast<std::uint64_t>(plan.depth);
+  t.slot = static_cast<int>(position % depth);
+  t.prev = static_cast<int>((position + depth - 1) % depth);
+  t.last = t.index + 1 == plan.tiles;
+  t.single = plan.tiles == 1;
+  return t;
+}
+
+// The K operand of the QK^T matmul: fp16 cached keys are multiplied where they were loaded.
+std::uint32_t key_operand(const LlmState& st, const LlmStep& s, int slot) {
+  return s.kv == KvCacheFormat::kFp16 && s.past > 0 ? st.ring.mk[slot] : st.ring.k16[slot];
+}
+// Bytes from one block's f16 K rows (or V^T) in a slot to the next block's.
+std::uint64_t key_block_bytes(const LlmState& st, const LlmStep& s) {
+  return st.plan.key_tile * s.head_dim * kFp16Bytes;
+}
+// Rows of one block in the query, scores, probabilities and output: (head, token).
+std::uint64_t block_rows(const LlmStep& s) { return s.group() * s.tokens; }
+
+// MEM: the tile's cached keys and values (one contiguous run each).
 void emit_kv_loads(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const KvRegions& r,
-                   std::uint64_t i, int slot) {
-  const KvRing& ring = st.ring;
+                   const Tile& t) {
+  const AttnRing& ring = st.ring;
   const std::uint64_t row = s.head_dim * s.kv_elem_bytes();
-  const std::uint64_t at = i * s.keys() * row;
-  b.wait(Unit::kMem, ring.free[slot]);
-  if (s.kv == KvCacheFormat::kInt8) {
-    const std::uint64_t scales_at = i * s.keys() * kFp16Bytes;
-    b.load(ring.k8[slot], 0, r.k, at, s.past * row);
-    b.load(ring.ks[slot], 0, r.ks, scales_at, s.past * kFp16Bytes);
-    b.load(ring.v8[slot], 0, r.v, at, s.past * row);
-    b.load(ring.vs[slot], 0, r.vs, scales_at, s.past * kFp16Bytes);
-  } else {
-    b.load(ring.k[slot], 0, r.k, at, s.past * row);
-    b.load(ring.v[slot], 0, r.v, at, s.past * row);
+  const std::uint64_t key0 = t.block * s.keys() + t.first;
+  const std::uint64_t n = t.cached(s);
+  const std::uint64_t stride = s.keys() * row;  // from one block to the next
+  b.wait(Unit::kMem, ring.mem_free[t.slot]);
+  if (n > 0) {
+    if (s.kv == KvCacheFormat::kInt8) {
+      const std::uint64_t scales = s.keys() * kFp16Bytes;
+      b.load(ring.mk[t.slot], 0, r.k, key0 * row, n * row, t.blocks, stride);
+      b.load(ring.mks[t.slot], 0, r.ks, key0 * kFp16Bytes, n * kFp16Bytes, t.blocks, scales);
+      b.load(ring.mv[t.slot], 0, r.v, key0 * row, n * row, t.blocks, stride);
+      b.load(ring.mvs[t.slot], 0, r.vs, key0 * kFp16Bytes, n * kFp16Bytes, t.blocks, scales);
+    } else {
+      // K is the MXM operand in place: each block's rows leave room for its new keys.
+      for (std::uint64_t k = 0; k < t.blocks; ++k) {
+        b.load(ring.mk[t.slot], k * key_block_bytes(st, s), r.k, key0 * row + k * stride, n * row);
+      }
+      b.load(ring.mv[t.slot], 0, r.v, key0 * row, n * row, t.blocks, stride);
+    }
   }
-  b.notify(Unit::kMem, ring.full[slot]);
+  b.notify(Unit::kMem, ring.mem_full[t.slot]);
 }
 
-// V^T [head_dim][keys] (the PV matmul's W, contiguous along keys) from V rows [past][head_dim].
-View transposed(std::uint32_t vt, const LlmStep& s, std::uint64_t first_key) {
-  return View{vt, first_key * kFp16Bytes, s64(s.keys() * kFp16Bytes), kFp16Bytes};
+// V^T [head_dim][key_tile] (the PV matmul's W, contiguous along keys), viewed as V rows
+// [keys][head_dim] from tile row `first_key`.
+View transposed(const LlmState& st, const LlmStep& s, int slot, std::uint64_t block,
+                std::uint64_t first_key) {
+  return View{st.ring.vt[slot], block * key_block_bytes(st, s) + first_key * kFp16Bytes,
+              s64(st.plan.key_tile * kFp16Bytes), kFp16Bytes};
 }
 
-// VXM: the cached keys / values into the MXM's f16 operands (int8: CVT and scale).
-void emit_cached_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& s, int slot) {
-  const KvRing& r = st.ring;
+// VXM: the tile's cached keys / values into the MXM's f16 operands. int8: K as its codes (exact
+// in f16; its scales go to the scores, emit_key_scales), V converted and scaled. The transposes
+// and V's scales take one op per block; the conversions one per job.
+void emit_cached_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
+  const AttnRing& r = st.ring;
   const std::uint64_t d = s.head_dim;
-  const Shape rows{s.past, d};
-  const View k16 = contiguous_view(r.k[slot], 0, kHalf, d);
-  const View v16 = contiguous_view(r.v[slot], 0, kHalf, d);
+  const std::uint64_t n = t.cached(s);
+  if (n == 0) return;
+  const Shape rows{n, d};
+  const std::uint64_t raw = n * d * s.kv_elem_bytes();  // one block's loaded rows
   if (s.kv == KvCacheFormat::kInt8) {
-    b.convert(kHalf, ElemType::kI8, k16, View{r.k8[slot], 0, 1, s64(d)}, rows);
-    b.vector(Opcode::kMul, kHalf, k16, k16, per_row(r.ks[slot], 0, kFp16Bytes), rows);
-    b.convert(kHalf, ElemType::kI8, v16, View{r.v8[slot], 0, 1, s64(d)}, rows);
-    b.vector(Opcode::kMul, kHalf, transposed(r.vt[slot], s, 0), v16,
-             per_row(r.vs[slot], 0, kFp16Bytes), rows);
+    b.convert(kHalf, ElemType::kI8, View{r.k16[t.slot], 0, kFp16Bytes, s64(key_block_bytes(st, s))},
+              View{r.mk[t.slot], 0, 1, s64(raw)}, Shape{t.blocks, n * d});
+    b.convert(kHalf, ElemType::kI8, contiguous_view(r.v16, 0, kHalf, d),
+              View{r.mv[t.slot], 0, 1, s64(d)}, Shape{t.blocks * n, d});
+    b.convert(kFloat32, kHalf, contiguous_view(r.kscale[t.slot], 0, kFloat32, n),
+              contiguous_view(r.mks[t.slot], 0, kHalf, n), Shape{t.blocks, n});
+    for (std::uint64_t k = 0; k < t.blocks; ++k) {
+      b.vector(Opcode::kMul, kHalf, transposed(st, s, t.slot, k, 0),
+               contiguous_view(r.v16, k * n * d * kFp16Bytes, kHalf, d),
+               per_row(r.mvs[t.slot], k * n * kFp16Bytes, kFp16Bytes), rows);
+    }
   } else {
-    b.unary(Opcode::kMov, kHalf, transposed(r.vt[slot], s, 0), v16, rows);
+    for (std::uint64_t k = 0; k < t.blocks; ++k) {
+      b.unary(Opcode::kMov, kHalf, transposed(st, s, t.slot, k, 0),
+              contiguous_view(r.mv[t.slot], k * raw, kHalf, d), rows);
+    }
   }
 }
 
-// VXM: the new tokens' keys (rows past..) and values (columns past.. of V^T), then the group's
-// queries as f16 rows ordered (head, token).
+// VXM: the new tokens' keys and values that fall in the tile (rows / columns from position
+// past), then the group's queries as f16 rows ordered (head, token). One token: one op each for
+// all the job's blocks (their query rows are consecutive in act.qr).
 void emit_new_operands(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const KvSource& src,
-                       std::uint64_t i, int slot) {
+                       const Tile& t) {
   const std::uint64_t d = s.head_dim;
-  const Shape rows{s.tokens, d};
-  const View k_new = f32_rows(src.k, d, i * s.tokens);
-  const View v_new = f32_rows(src.v, d, i * s.tokens);
-  b.convert(kHalf, kFloat32,
-            View{st.ring.k[slot], s.past * d * kFp16Bytes, kFp16Bytes, s64(d * kFp16Bytes)}, k_new,
-            rows);
-  b.convert(kHalf, kFloat32, transposed(st.ring.vt[slot], s, s.past), v_new, rows);
-  const std::uint64_t seq = i / s.kv_heads;
-  const std::uint64_t head0 = i % s.kv_heads * s.group();
-  const std::uint64_t width = s.heads * d;
+  const std::uint64_t from = std::max(t.first, s.past);
+  const std::uint32_t qg = st.ring.qg[t.slot];
   if (s.tokens == 1) {
-    b.convert(kHalf, kFloat32, contiguous_view(st.qg, 0, kHalf, d),
-              f32_rows(st.act.qr, d, seq * s.heads + head0), Shape{s.group(), d});
+    if (from < t.first + t.keys) {
+      const std::uint64_t row = from - t.first;
+      const Shape one_each{t.blocks, d};
+      b.convert(kHalf, kFloat32,
+                View{key_operand(st, s, t.slot), row * d * kFp16Bytes, kFp16Bytes,
+                     s64(key_block_bytes(st, s))},
+                f32_rows(src.k, d, t.block), one_each);
+      const View vt = transposed(st, s, t.slot, 0, row);
+      b.convert(kHalf, kFloat32,
+                View{vt.space, vt.offset, vt.col_stride, s64(key_block_bytes(st, s))},
+                f32_rows(src.v, d, t.block), one_each);
+    }
+    b.convert(kHalf, kFloat32, contiguous_view(qg, 0, kHalf, d),
+              f32_rows(st.act.qr, d, t.block * s.group()), Shape{t.blocks * s.group(), d});
     return;
   }
+  if (from < t.first + t.keys) {
+    const std::uint64_t row = from - t.first;
+    const std::uint64_t token = t.block * s.tokens + (from - s.past);
+    const Shape rows{t.first + t.keys - from, d};
+    b.convert(
+        kHalf, kFloat32,
+        View{key_operand(st, s, t.slot), row * d * kFp16Bytes, kFp16Bytes, s64(d * kFp16Bytes)},
+        f32_rows(src.k, d, token), rows);
+    b.convert(kHalf, kFloat32, transposed(st, s, t.slot, 0, row), f32_rows(src.v, d, token), rows);
+  }
+  const std::uint64_t seq = t.block / s.kv_heads;
+  const std::uint64_t head0 = t.block % s.kv_heads * s.group();
+  const std::uint64_t width = s.heads * d;
   for (std::uint64_t h = 0; h < s.group(); ++h) {
-    const std::uint64_t from = (seq * s.tokens * width + (head0 + h) * d) * kF32Bytes;
+    const std::uint64_t at = (seq * s.tokens * width + (head0 + h) * d) * kF32Bytes;
     b.convert(kHalf, kFloat32,
-              View{st.qg, h * s.tokens * d * kFp16Bytes, kFp16Bytes, s64(d * kFp16Bytes)},
-              View{st.act.qr, from, kF32Bytes, s64(width * kF32Bytes)}, rows);
+              View{qg, h * s.tokens * d * kFp16Bytes, kFp16Bytes, s64(d * kFp16Bytes)},
+              View{st.act.qr, at, kF32Bytes, s64(width * kF32Bytes)}, Shape{s.tokens, d});
   }
 }
 
-// VXM: P = softmax(S / sqrt(d) + mask) row by row, as f16 for the PV matmul.
-void emit_softmax(ProgramBuilder& b, const LlmState& st, const LlmStep& s) {
-  const std::uint64_t m = s.group() * s.tokens;
-  const std::uint64_t keys = s.keys();
-  const Shape shape{m, keys};
-  const View scores = f32_rows(st.scores, keys);
+// VXM: the MXM operands of one tile. The raw int8 loads are released as soon as they are
+// converted; fp16 keys are released by the MXM once multiplied.
+void emit_prepare(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const KvSource& src,
+                  const Tile& t) {
+  const AttnRing& r = st.ring;
+  if (s.past > 0) b.wait(Unit::kVxm, r.mem_full[t.slot]);
+  b.wait(Unit::kVxm, r.op_free[t.slot]);
+  emit_cached_operands(b, st, s, t);
+  if (s.past > 0 && s.kv == KvCacheFormat::kInt8) b.notify(Unit::kVxm, r.mem_free[t.slot]);
+  emit_new_operands(b, st, s, src, t);
+  b.notify(Unit::kVxm, r.op_ready[t.slot]);
+}
+
+// VXM, int8 cache: the QK^T of the cached keys multiplied their codes; each block's score columns
+// get their keys' scales here, [G P][cached] f32 ops instead of [cached][head_dim] f16 ones on K.
+void emit_key_scales(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
+  const std::uint64_t n = t.cached(s);
+  if (s.kv != KvCacheFormat::kInt8 || n == 0) return;
+  const std::uint64_t m = block_rows(s);
+  for (std::uint64_t k = 0; k < t.blocks; ++k) {
+    const View cols{st.ring.scores[t.slot], k * m * t.keys * kF32Bytes, kF32Bytes,
+                    s64(t.keys * kF32Bytes)};
+    b.vector(Opcode::kMul, kFloat32, cols, cols,
+             same_row(st.ring.kscale[t.slot], k * n * kF32Bytes, kF32Bytes), Shape{m, n});
+  }
+}
+
+// VXM: the tile's scores S = QK^T / sqrt(d) (+ mask) into P as f16 for the PV matmul. One tile:
+// P = softmax(S). Several: the online recurrence, with m and l the previous tile's row max and
+// row sum: m' = max(m, rowmax S), alpha = exp(m - m'), P = exp(S - m'), l' = l alpha + rowsum P
+// (the last tile keeps 1 / l').
+void emit_softmax(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
+  const AttnRing& r = st.ring;
+  const std::uint64_t m = t.blocks * block_rows(s);
+  const Shape shape{m, t.keys};
+  const Shape one{1, m};
+  const View scores = f32_rows(r.scores[t.slot], t.keys);
+  const View max = per_row(r.max[t.slot], 0, kF32Bytes);
+  const View sum = per_row(r.sum[t.slot], 0, kF32Bytes);
+  const View max_row = contiguous_view(r.max[t.slot], 0, kFloat32, m);
+  const View sum_row = contiguous_view(r.sum[t.slot], 0, kFloat32, m);
+  b.wait(Unit::kVxm, r.scores_full[t.slot]);
+  emit_key_scales(b, st, s, t);
   b.vector_imm(Opcode::kMul, kFloat32, scores, scores,
                1.0 / std::sqrt(static_cast<double>(s.head_dim)), shape);
   if (s.tokens > 1) {
+    const View mask{st.mask, t.first * kF32Bytes, kF32Bytes, s64(s.keys() * kF32Bytes)};
     for (std::uint64_t h = 0; h < s.group(); ++h) {
-      const View rows = f32_rows(st.scores, keys, h * s.tokens);
-      b.vector(Opcode::kAdd, kFloat32, rows, rows, f32_rows(st.mask, keys), Shape{s.tokens, keys});
+      const View rows = f32_rows(r.scores[t.slot], t.keys, h * s.tokens);
+      b.vector(Opcode::kAdd, kFloat32, rows, rows, mask, Shape{s.tokens, t.keys});
     }
   }
-  const View sum = contiguous_view(st.row_sum, 0, kFloat32, m);
-  b.reduce(Opcode::kRmax, kFloat32, column(st.row_max, 0, kF32Bytes), scores, shape);
-  b.vector(Opcode::kSub, kFloat32, scores, scores, per_row(st.row_max, 0, kF32Bytes), shape);
+  b.reduce(Opcode::kRmax, kFloat32, column(r.max[t.slot], 0, kF32Bytes), scores, shape);
+  const bool carry = t.index > 0;
+  if (carry) {
+    const View old_max = contiguous_view(r.max[t.prev], 0, kFloat32, m);
+    const View alpha = contiguous_view(r.alpha[t.slot], 0, kFloat32, m);
+    b.vector(Opcode::kMax, kFloat32, max_row, max_row, old_max, one);
+    b.vector(Opcode::kSub, kFloat32, alpha, old_max, max_row, one);
+    b.unary(Opcode::kExp, kFloat32, alpha, alpha, one);
+  }
+  b.vector(Opcode::kSub, kFloat32, scores, scores, max, shape);
   b.unary(Opcode::kExp, kFloat32, scores, scores, shape);
-  b.reduce(Opcode::kRsum, kFloat32, column(st.row_sum, 0, kF32Bytes), scores, shape);
-  b.unary(Opcode::kRecip, kFloat32, sum, sum, Shape{1, m});
-  b.vector(Opcode::kMul, kFloat32, scores, scores, per_row(st.row_sum, 0, kF32Bytes), shape);
-  b.convert(kHalf, kFloat32, contiguous_view(st.probs, 0, kHalf, keys), scores, shape);
+  b.reduce(Opcode::kRsum, kFloat32, column(r.sum[t.slot], 0, kF32Bytes), scores, shape);
+  if (carry) {
+    b.vector(Opcode::kMad, kFloat32, sum_row, contiguous_view(r.sum[t.prev], 0, kFloat32, m),
+             contiguous_view(r.alpha[t.slot], 0, kFloat32, m), one);
+  }
+  if (t.last) b.unary(Opcode::kRecip, kFloat32, sum_row, sum_row, one);
+  if (t.single) b.vector(Opcode::kMul, kFloat32, scores, scores, sum, shape);
+  b.convert(kHalf, kFloat32, contiguous_view(r.probs[t.slot], 0, kHalf, t.keys), scores, shape);
+  b.notify(Unit::kVxm, r.p_ready[t.slot]);
 }
 
-// MXM: S = Q K^T, then (after the VXM's softmax) O = P V into the out slot.
-void emit_scores_matmul(ProgramBuilder& b, const LlmState& st, const LlmStep& s, int slot) {
-  const auto m = static_cast<std::uint32_t>(s.group() * s.tokens);
-  const auto d = static_cast<std::uint32_t>(s.head_dim);
-  b.wait(Unit::kMxm, st.qk_ready);
-  b.matmul(kHalf, st.scores, 0, contiguous_view(st.ring.k[slot], 0, kHalf, d),
-           contiguous_view(st.qg, 0, kHalf, d), m, d, static_cast<std::uint32_t>(s.keys()), 0);
-  b.notify(Unit::kMxm, st.scores_full);
-}
-
-void emit_pv_matmul(ProgramBuilder& b, const LlmState& st, const LlmStep& s, int slot) {
-  const KvRing& r = st.ring;
-  const auto m = static_cast<std::uint32_t>(s.group() * s.tokens);
-  const auto keys = static_cast<std::uint32_t>(s.keys());
-  b.wait(Unit::kMxm, st.p_ready);
-  b.wait(Unit::kMxm, r.out_free[slot]);
-  b.matmul(kHalf, r.out[slot], 0, contiguous_view(r.vt[slot], 0, kHalf, keys),
-           contiguous_view(st.probs, 0, kHalf, keys), m, keys,
-           static_cast<std::uint32_t>(s.head_dim), 0);
-  b.notify(Unit::kMxm, r.out_full[slot]);
-  b.notify(Unit::kMxm, r.free[slot]);
-}
-
-// VXM: block i's output rows (head, token) into act.attn [rows][heads*head_dim].
-void emit_output_moves(ProgramBuilder& b, const LlmState& st, const LlmStep& s, std::uint64_t i,
-                       int slot) {
+// MXM: S = Q K^T of one tile, one MATMUL per block: [blocks x G P][keys].
+void emit_scores_matmul(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
+  const AttnRing& r = st.ring;
+  const std::uint64_t m = block_rows(s);
   const std::uint64_t d = s.head_dim;
-  const std::uint64_t seq = i / s.kv_heads;
-  const std::uint64_t head0 = i % s.kv_heads * s.group();
+  b.wait(Unit::kMxm, r.op_ready[t.slot]);
+  for (std::uint64_t k = 0; k < t.blocks; ++k) {
+    b.matmul(kHalf, r.scores[t.slot], k * m * t.keys * kF32Bytes,
+             contiguous_view(key_operand(st, s, t.slot), k * key_block_bytes(st, s), kHalf, d),
+             contiguous_view(r.qg[t.slot], k * m * d * kFp16Bytes, kHalf, d),
+             static_cast<std::uint32_t>(m), static_cast<std::uint32_t>(d),
+             static_cast<std::uint32_t>(t.keys), 0);
+  }
+  b.notify(Unit::kMxm, r.scores_full[t.slot]);
+  if (s.past > 0 && s.kv == KvCacheFormat::kFp16) b.notify(Unit::kMxm, r.mem_free[t.slot]);
+}
+
+// MXM: O = P V of one tile into its out slot, one MATMUL per block; the slot's operands are free
+// afterwards.
+void emit_pv_matmul(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
+  const AttnRing& r = st.ring;
+  const std::uint64_t m = block_rows(s);
+  b.wait(Unit::kMxm, r.p_ready[t.slot]);
+  for (std::uint64_t k = 0; k < t.blocks; ++k) {
+    b.matmul(kHalf, r.out[t.slot], k * m * s.head_dim * kF32Bytes,
+             View{r.vt[t.slot], k * key_block_bytes(st, s), kFp16Bytes,
+                  s64(st.plan.key_tile * kFp16Bytes)},
+             contiguous_view(r.probs[t.slot], k * m * t.keys * kFp16Bytes, kHalf, t.keys),
+             static_cast<std::uint32_t>(m), static_cast<std::uint32_t>(t.keys),
+             static_cast<std::uint32_t>(s.head_dim), 0);
+  }
+  b.notify(Unit::kMxm, r.out_full[t.slot]);
+  b.notify(Unit::kMxm, r.op_free[t.slot]);
+}
+
+// VXM: act.attn rows of block `block` = op(src rows, b) for its (head, token) rows [G*P][d]:
+// MOV when `scale` is empty, else MUL by the per-row scalar in `scale`.
+void emit_block_rows(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t,
+                     std::uint32_t from, std::optional<std::uint32_t> scale) {
+  const std::uint64_t block = t.block;
+  const std::uint64_t d = s.head_dim;
+  const std::uint64_t seq = block / s.kv_heads;
+  const std::uint64_t head0 = block % s.kv_heads * s.group();
   const std::uint64_t width = s.heads * d;
-  b.wait(Unit::kVxm, st.ring.out_full[slot]);
-  if (s.tokens == 1) {
-    b.unary(Opcode::kMov, kFloat32, f32_rows(st.act.attn, d, seq * s.heads + head0),
-            f32_rows(st.ring.out[slot], d), Shape{s.group(), d});
-  } else {
-    for (std::uint64_t h = 0; h < s.group(); ++h) {
-      const std::uint64_t to = (seq * s.tokens * width + (head0 + h) * d) * kF32Bytes;
-      b.unary(Opcode::kMov, kFloat32, View{st.act.attn, to, kF32Bytes, s64(width * kF32Bytes)},
-              f32_rows(st.ring.out[slot], d, h * s.tokens), Shape{s.tokens, d});
+  const bool one_token = s.tokens == 1;
+  const std::uint64_t runs = one_token ? 1 : s.group();
+  for (std::uint64_t h = 0; h < runs; ++h) {
+    const std::uint64_t row0 = h * s.tokens;
+    const View dst = one_token
+                         ? f32_rows(st.act.attn, d, seq * s.heads + head0)
+                         : View{st.act.attn, (seq * s.tokens * width + (head0 + h) * d) * kF32Bytes,
+                                kF32Bytes, s64(width * kF32Bytes)};
+    const Shape shape{one_token ? t.blocks * s.group() : s.tokens, d};
+    if (scale) {
+      b.vector(Opcode::kMul, kFloat32, dst, f32_rows(from, d, row0),
+               per_row(*scale, row0 * kF32Bytes, kF32Bytes), shape);
+    } else {
+      b.unary(Opcode::kMov, kFloat32, dst, f32_rows(from, d, row0), shape);
     }
   }
-  b.notify(Unit::kVxm, st.ring.out_free[slot]);
 }
 
-// One (sequence, KV head) block on the VXM and MXM; the VXM moves the previous block's output
-// while the MXM multiplies this block's P V.
-void emit_block(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const KvSource& src,
-                std::uint64_t i, std::uint64_t position) {
-  const int slot = slot_of(position);
-  if (s.past > 0) {
-    b.wait(Unit::kVxm, st.ring.full[slot]);
-    emit_cached_operands(b, st, s, slot);
-  } else {
-    b.wait(Unit::kVxm, st.ring.free[slot]);
+// VXM: one tile's output. One tile: its rows into act.attn. Several: acc = acc alpha + O, and
+// after the last tile act.attn = acc / l.
+void emit_output(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
+  const AttnRing& r = st.ring;
+  b.wait(Unit::kVxm, r.out_full[t.slot]);
+  if (t.single) {
+    emit_block_rows(b, st, s, t, r.out[t.slot], std::nullopt);
+    return;
   }
-  emit_new_operands(b, st, s, src, i, slot);
-  b.notify(Unit::kVxm, st.qk_ready);
-  emit_scores_matmul(b, st, s, slot);
-  b.wait(Unit::kVxm, st.scores_full);
-  emit_softmax(b, st, s);
-  b.notify(Unit::kVxm, st.p_ready);
-  emit_pv_matmul(b, st, s, slot);
-  if (i > 0) emit_output_moves(b, st, s, i - 1, slot_of(position - 1));
+  const std::uint64_t d = s.head_dim;
+  const Shape shape{s.group() * s.tokens, d};
+  const View acc = f32_rows(r.acc, d);
+  if (t.index == 0) {
+    b.unary(Opcode::kMov, kFloat32, acc, f32_rows(r.out[t.slot], d), shape);
+  } else {
+    b.vector(Opcode::kMul, kFloat32, acc, acc, per_row(r.alpha[t.slot], 0, kF32Bytes), shape);
+    b.vector(Opcode::kAdd, kFloat32, acc, acc, f32_rows(r.out[t.slot], d), shape);
+  }
+  if (t.last) emit_block_rows(b, st, s, t, r.acc, r.sum[t.slot]);
 }
 
 }  // namespace
@@ -555,6 +738,79 @@ View f32_rows(std::uint32_t buffer, std::uint64_t width, std::uint64_t row0) {
 
 const LlmActivations& declare_llm_ops(ProgramBuilder& builder, const LlmStep& step) {
   return state(builder, step).act;
+}
+
+std::uint64_t attention_sram_bytes(const LlmStep& step, std::uint64_t key_tile, int depth,
+                                   std::uint64_t blocks) {
+  const std::uint64_t t = key_tile;
+  const std::uint64_t d = step.head_dim;
+  const std::uint64_t m = step.group() * step.tokens;
+  const std::uint64_t cached = std::min(t, step.past);
+  const std::uint64_t elem = step.kv_elem_bytes();
+  const bool int8 = step.kv == KvCacheFormat::kInt8;
+  const bool tiled = key_tile < step.keys();
+  std::uint64_t slot = 0;
+  if (step.past > 0) {
+    slot += ((int8 ? cached : t) + cached) * d * elem;
+    if (int8) slot += 2 * cached * kFp16Bytes + cached * kF32Bytes;  // scales, f32 key scales
+  }
+  if (int8 || step.past == 0) slot += t * d * kFp16Bytes;                      // k16
+  slot += d * t * kFp16Bytes + m * d * kFp16Bytes;                             // vt, qg
+  slot += m * t * (kF32Bytes + kFp16Bytes) + m * d * kF32Bytes;                // scores, probs, out
+  slot += (tiled ? 3 : 2) * m * kF32Bytes;                                     // max, sum, alpha
+  std::uint64_t shared = int8 && step.past > 0 ? cached * d * kFp16Bytes : 0;  // v16
+  if (tiled) shared += m * d * kF32Bytes;                                      // acc
+  return blocks * (static_cast<std::uint64_t>(depth) * slot + shared);
+}
+
+AttentionPlan plan_attention(const LlmStep& step, std::uint64_t budget) {
+  const std::uint64_t keys = step.keys();
+  const std::uint64_t cap = step.max_key_tile > 0 ? std::min(keys, step.max_key_tile) : keys;
+  const auto fits = [&](std::uint64_t tile, int depth, std::uint64_t blocks = 1) {
+    return budget == 0 || attention_sram_bytes(step, tile, depth, blocks) <= budget;
+  };
+  std::uint64_t tile = cap;
+  if (!fits(cap, kTiledAttentionDepth)) {
+    // The largest tile with which a pipeline of kTiledAttentionDepth fits (1 key at least).
+    std::uint64_t lo = 1, hi = cap;
+    tile = 1;
+    while (lo <= hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (fits(mid, kTiledAttentionDepth)) {
+        tile = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+  }
+  AttentionPlan plan;
+  plan.tiles = ceil_div(keys, tile);
+  plan.key_tile = ceil_div(keys, plan.tiles);  // even tiles
+  const std::uint64_t groups = step.kv_groups();
+  if (plan.tiles == 1 && step.tokens == 1) {
+    // Several decode blocks per job, while a pipeline of kTiledAttentionDepth jobs fits and a
+    // layer keeps that many jobs.
+    const std::uint64_t most = std::min<std::uint64_t>(
+        kMaxAttentionBlocks, std::max<std::uint64_t>(1, groups / kTiledAttentionDepth));
+    while (plan.blocks < most && fits(plan.key_tile, kTiledAttentionDepth, plan.blocks + 1)) {
+      ++plan.blocks;
+    }
+  }
+  int depth = step.max_attention_depth > 0
+                  ? std::clamp(step.max_attention_depth, kMinAttentionDepth, kMaxAttentionDepth)
+                  : kMaxAttentionDepth;
+  while (depth > kMinAttentionDepth && !fits(plan.key_tile, depth, plan.blocks)) --depth;
+  const std::uint64_t jobs = ceil_div(groups, plan.blocks) * plan.tiles;
+  plan.depth = static_cast<int>(std::min<std::uint64_t>(
+      static_cast<std::uint64_t>(depth), std::max<std::uint64_t>(kMinAttentionDepth, jobs)));
+  plan.lookahead = std::max(1, plan.depth / 2);
+  plan.lag = std::max(1, plan.depth / 2);
+  return plan;
+}
+
+const AttentionPlan& attention_plan(ProgramBuilder& builder, const LlmStep& step) {
+  return state(builder, step).plan;
 }
 
 void emit_step_tables(ProgramBuilder& builder, const LlmStep& step) {
@@ -622,17 +878,32 @@ void emit_attention(ProgramBuilder& builder, const LlmStep& step, std::string_vi
   const KvRegions regions = declare_kv_regions(builder, step, layer);
   const KvSource src = permute_new_kv(builder, st, step);
   emit_kv_stage(builder, st, step, src);
-  const std::uint64_t first = st.groups;
-  const std::uint64_t blocks = step.kv_groups();
+  const std::uint64_t first = st.jobs;
+  const std::uint64_t jobs = ceil_div(step.kv_groups(), st.plan.blocks) * st.plan.tiles;
+  const auto tile = [&](std::uint64_t job) { return tile_of(st, step, first, job); };
   if (step.past > 0) {
-    for (std::uint64_t i = 0; i < blocks; ++i) {
-      emit_kv_loads(builder, st, step, regions, i, slot_of(first + i));
-    }
+    for (std::uint64_t j = 0; j < jobs; ++j) emit_kv_loads(builder, st, step, regions, tile(j));
   }
   emit_kv_store(builder, st, step, regions);
-  for (std::uint64_t i = 0; i < blocks; ++i) emit_block(builder, st, step, src, i, first + i);
-  emit_output_moves(builder, st, step, blocks - 1, slot_of(first + blocks - 1));
-  st.groups += blocks;
+  // Software pipeline: the MXM multiplies QK^T `ahead` tiles before the VXM's softmax needs it,
+  // and the VXM collects a tile's P V `lag` tiles after its softmax.
+  const auto ahead = static_cast<std::uint64_t>(st.plan.lookahead);
+  const auto lag = static_cast<std::uint64_t>(st.plan.lag);
+  const auto start = [&](std::uint64_t j) {
+    emit_prepare(builder, st, step, src, tile(j));
+    emit_scores_matmul(builder, st, step, tile(j));
+  };
+  for (std::uint64_t j = 0; j < std::min(ahead, jobs); ++j) start(j);
+  for (std::uint64_t j = 0; j < jobs; ++j) {
+    emit_softmax(builder, st, step, tile(j));
+    emit_pv_matmul(builder, st, step, tile(j));
+    if (j + ahead < jobs) start(j + ahead);
+    if (j >= lag) emit_output(builder, st, step, tile(j - lag));
+  }
+  for (std::uint64_t j = jobs > lag ? jobs - lag : 0; j < jobs; ++j) {
+    emit_output(builder, st, step, tile(j));
+  }
+  st.jobs += jobs;
 }
 
 void emit_swiglu(ProgramBuilder& builder, const LlmStep& step, std::string_view tag_name) {

@@ -28,6 +28,9 @@ struct LlmStep {
   KvCacheFormat kv = KvCacheFormat::kFp16;
   bool resident_norms = false;                    // norm weights sit in SRAM buffers
   std::string embedding_region = "embed_tokens";  // fp16 [vocab][hidden]
+  std::uint64_t sram_capacity = 0;  // bytes of the chip's SRAM, sizes the attention (0: no limit)
+  std::uint64_t max_key_tile = 0;   // at most this many keys per attention tile (0: no cap)
+  int max_attention_depth = 0;      // at most this many attention ring slots (0: no cap)
 
   std::uint64_t rows() const { return batch * tokens; }         // activation rows
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to
@@ -89,11 +92,44 @@ void emit_rms_norm(ProgramBuilder& builder, const LlmStep& step, const NormIo& i
 // (2i, 2i+1) with strided views: 4 ops (MUL, MAD, MUL, MAD) per pair. Tag "<layer>.attn.rope".
 void emit_rope(ProgramBuilder& builder, const LlmStep& step, std::string_view layer);
 
+// How emit_attention cuts its work. A job is one key tile of `blocks` (sequence, KV head) blocks
+// (several only in a decode step whose blocks are one tile each): the keys split evenly into
+// `tiles` tiles of at most `key_tile` keys (one tile whenever a pipeline of kTiledAttentionDepth
+// slots of whole blocks fits). Each ring has `depth` slots; the MXM multiplies QK^T `lookahead`
+// jobs before the VXM's softmax needs it and the VXM collects a job's P V `lag` jobs after its
+// softmax.
+inline constexpr int kMinAttentionDepth = 2;
+inline constexpr int kTiledAttentionDepth = 4;  // the depth tiles and blocks are chosen for
+inline constexpr int kMaxAttentionDepth = 8;
+inline constexpr std::uint64_t kMaxAttentionBlocks = 8;
+struct AttentionPlan {
+  std::uint64_t key_tile = 0;
+  std::uint64_t tiles = 0;
+  std::uint64_t blocks = 1;  // decode: blocks per job (their softmax and moves are one op each)
+  int depth = 0;
+  int lookahead = 0;
+  int lag = 0;
+};
+// SRAM bytes of the attention rings with `depth` slots of `blocks` blocks of `key_tile` keys.
+std::uint64_t attention_sram_bytes(const LlmStep& step, std::uint64_t key_tile, int depth,
+                                   std::uint64_t blocks = 1);
+// The plan for rings of at most `budget` bytes (0: unlimited): whole blocks if
+// kTiledAttentionDepth slots of them fit, else the largest tile with which they do (1 key at
+// least); then, for a decode step of one tile, the most blocks per job (kMaxAttentionBlocks at
+// most, and a layer keeps kTiledAttentionDepth jobs) with which kTiledAttentionDepth slots fit;
+// then the deepest ring that fits (kMinAttentionDepth at least, kMaxAttentionDepth or
+// step.max_attention_depth at most, and no deeper than the jobs of one layer). The declarations
+// give the rings a quarter of the SRAM that step.sram_capacity leaves after the activations.
+AttentionPlan plan_attention(const LlmStep& step, std::uint64_t budget);
+// The plan the builder's declarations use.
+const AttentionPlan& attention_plan(ProgramBuilder& builder, const LlmStep& step);
+
 // Appends the new tokens' k (after RoPE) and v to regions <layer>.k_cache / <layer>.v_cache
 // ([batch][kv_heads][past+tokens][head_dim], plus <layer>.k_scales / .v_scales for int8), then
-// per (sequence, KV head) loads the cached keys and values through a double-buffered ring and
-// computes softmax(q K^T / sqrt(d) [+ causal mask]) V on the MXM (f16) and VXM. Result in
-// act.attn. Tag "<layer>.attn.core".
+// per (sequence, KV head) and key tile loads the cached keys and values through a ring and
+// computes softmax(q K^T / sqrt(d) [+ causal mask]) V on the MXM (f16) and VXM, software-pipelined
+// as AttentionPlan says (online softmax across tiles). Result in act.attn. Tag
+// "<layer>.attn.core".
 void emit_attention(ProgramBuilder& builder, const LlmStep& step, std::string_view layer);
 
 // act.gate = silu(act.gate) * act.up (MUL, NEG, EXP, ADD 1, RECIP, MUL). Tag `tag`.

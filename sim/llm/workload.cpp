@@ -108,6 +108,7 @@ LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw) {
   s.past = decode ? spec.context : spec.prefill_past;
   s.kv = spec.kv == KvFormat::kInt8 ? KvCacheFormat::kInt8 : KvCacheFormat::kFp16;
   s.resident_norms = hw.weights == WeightPlacement::kResident;
+  s.sram_capacity = hw.sram.capacity.count;
   // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
   s.embedding_region = m.tied_embeddings ? "lm_head.qweight" : "embed_tokens";
   return s;

@@ -99,12 +99,12 @@ TEST(PrefillChunksCli, EachChunkIsTracedAsItsOwnRun) {
 TEST(PrefillChunksCli, PromptNotFittingOneTokenAtATimeIsExit3NamingNeededAndAvailable) {
   TempDir dir;
   const testing::CliResult r = run_lpusim({"run", "--model", "llama2-7b", "--context", "16",
-                                           "--prompt", "4096", "--set", "sram.capacity=8MiB"},
+                                           "--prompt", "4096", "--set", "sram.capacity=4MiB"},
                                           dir);
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("does not fit in SRAM even one prompt token per sequence"));
   EXPECT_THAT(r.err, HasSubstr("it needs"));
-  EXPECT_THAT(r.err, HasSubstr("but the SRAM holds 8388608 bytes"));
+  EXPECT_THAT(r.err, HasSubstr("but the SRAM holds 4194304 bytes"));
 }
 
 }  // namespace

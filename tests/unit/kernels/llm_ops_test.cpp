@@ -17,6 +17,7 @@
 #include "kernels/error.h"
 #include "kernels/fp16.h"
 #include "kernels/gemm_kernel.h"
+#include "kernels/int_math.h"
 #include "reference_executor.h"
 
 namespace lpusim {
@@ -395,6 +396,188 @@ TEST(Attention, PerBlockMatmuls_HaveGroupByKeysShapes) {
   }
   EXPECT_EQ(scores, s.kv_groups());
   EXPECT_EQ(pv, s.kv_groups());
+}
+
+// ---- attention: ring depths and key tiles
+// --------------------------------------------------------
+
+// The SRAM the step declares besides the attention rings.
+std::uint64_t sram_besides_rings(const LlmStep& s) {
+  ProgramBuilder b;
+  declare_llm_ops(b, s);
+  const AttentionPlan& plan = attention_plan(b, s);
+  return b.program().sram_bytes() - attention_sram_bytes(s, plan.key_tile, plan.depth, plan.blocks);
+}
+
+// `s` on a chip whose SRAM leaves the rings exactly `ring_bytes` (a quarter of what is left).
+LlmStep with_ring_budget(LlmStep s, std::uint64_t ring_bytes) {
+  s.sram_capacity = sram_besides_rings(s) + 4 * ring_bytes;
+  return s;
+}
+
+// `s` with rings of `depth` slots of `blocks` blocks of `tile` keys (`tile` divides the keys
+// evenly): the tile and the depth capped, SRAM for the deeper of `depth` and four slots.
+LlmStep with_plan(LlmStep s, std::uint64_t tile, int depth, std::uint64_t blocks = 1) {
+  if (tile < s.keys()) s.max_key_tile = tile;
+  s.max_attention_depth = depth;
+  s = with_ring_budget(
+      s, attention_sram_bytes(s, tile, std::max(depth, kTiledAttentionDepth), blocks));
+  ProgramBuilder b;
+  declare_llm_ops(b, s);
+  const AttentionPlan& plan = attention_plan(b, s);
+  EXPECT_EQ(plan.key_tile, tile);
+  EXPECT_EQ(plan.depth, depth);
+  EXPECT_EQ(plan.blocks, blocks);
+  return s;
+}
+
+LlmStep batch_of(LlmStep s, std::uint64_t batch) {
+  s.batch = batch;
+  return s;
+}
+
+// Multiply-accumulates of every MATMUL of a program.
+std::uint64_t matmul_macs(const Program& p) {
+  std::uint64_t macs = 0;
+  for (const Instruction& inst : p.queue(Unit::kMxm)) {
+    if (inst.opcode == Opcode::kMatmul) macs += std::uint64_t{inst.m} * inst.k * inst.n;
+  }
+  return macs;
+}
+
+TEST(AttentionPlan, RingBytes_AreTheDeclaredBuffers) {
+  for (const LlmStep& base :
+       {small_step(1, 5), small_step(1, 5, KvCacheFormat::kInt8), small_step(3, 0),
+        small_step(3, 4, KvCacheFormat::kInt8), batch_of(small_step(1, 5), 8),
+        batch_of(small_step(1, 5, KvCacheFormat::kInt8), 8)}) {
+    for (const std::uint64_t tile : {base.keys(), std::uint64_t{2}}) {
+      LlmStep s = base;
+      if (tile < s.keys()) s.max_key_tile = tile;
+      ProgramBuilder b;
+      declare_llm_ops(b, s);
+      const AttentionPlan plan = attention_plan(b, s);
+      std::uint64_t ring = 0;
+      for (const BufferDecl& buf : b.program().buffers) {
+        if (buf.name.rfind("attn.", 0) == 0 && buf.name != "attn.mask") ring += buf.bytes;
+      }
+      EXPECT_EQ(ring, attention_sram_bytes(s, plan.key_tile, plan.depth, plan.blocks))
+          << "past " << s.past << " tokens " << s.tokens << " tile " << tile;
+    }
+  }
+}
+
+TEST(AttentionPlan, EverythingFits_OneTileAndTheDeepestRing) {
+  const LlmStep s = small_step(1, 5);
+  const AttentionPlan plan = plan_attention(s, 1u << 20);
+  EXPECT_EQ(plan.tiles, 1u);
+  EXPECT_EQ(plan.key_tile, s.keys());
+  EXPECT_EQ(plan.blocks, 1u);  // a layer keeps kTiledAttentionDepth jobs
+  EXPECT_EQ(plan.depth, static_cast<int>(s.kv_groups()));  // no deeper than one layer's jobs
+  const AttentionPlan four = plan_attention(batch_of(s, 8), 1u << 20);
+  EXPECT_EQ(four.blocks, 4u);
+  EXPECT_EQ(four.depth, 4);
+  const AttentionPlan deep = plan_attention(batch_of(s, 64), 1u << 24);
+  EXPECT_EQ(deep.blocks, kMaxAttentionBlocks);
+  EXPECT_EQ(deep.depth, kMaxAttentionDepth);
+  EXPECT_EQ(deep.lookahead, kMaxAttentionDepth / 2);
+}
+
+TEST(AttentionPlan, ShortOfSramForFourWholeSlots_CutsTheKeysForFourSlots) {
+  const LlmStep s = small_step(1, 63);
+  const std::uint64_t budget = attention_sram_bytes(s, s.keys(), kTiledAttentionDepth) - 1;
+  const AttentionPlan plan = plan_attention(s, budget);
+  ASSERT_GT(plan.tiles, 1u);
+  EXPECT_LE(attention_sram_bytes(s, plan.key_tile, kTiledAttentionDepth), budget);
+  EXPECT_GE(plan.depth, kTiledAttentionDepth);
+  EXPECT_LE(attention_sram_bytes(s, plan.key_tile, plan.depth), budget);
+  // One key more per tile would not fit four slots (before the tiles are evened out).
+  const std::uint64_t widest = ceil_div(s.keys(), plan.tiles - 1);
+  EXPECT_GT(attention_sram_bytes(s, widest, kTiledAttentionDepth), budget);
+}
+
+TEST(Attention, EveryRingDepth_MatchesSoftmaxQKtVUnderEveryInterleaving) {
+  // Batch 3: six blocks, one per job; depth 8 needs more jobs than blocks, so it cuts the keys.
+  for (const int depth : {2, 3, 5, 8}) {
+    SCOPED_TRACE(depth);
+    const std::uint64_t cut = depth > 6 ? 2 : 1;
+    expect_attention_matches(with_plan(batch_of(small_step(1, 5), 3), 6 / cut, depth));
+    expect_attention_matches(
+        with_plan(batch_of(small_step(1, 5, KvCacheFormat::kInt8), 3), 6 / cut, depth));
+    expect_attention_matches(with_plan(batch_of(small_step(3, 0), 3), 3, std::min(depth, 6)));
+  }
+}
+
+TEST(Attention, SeveralDecodeBlocksPerJob_MatchSoftmaxQKtV) {
+  expect_attention_matches(with_plan(batch_of(small_step(1, 5), 8), 6, 4, 4));
+  expect_attention_matches(with_plan(batch_of(small_step(1, 0), 8), 1, 4, 4));  // empty cache
+  // 14 blocks in jobs of 3 and 2: the last job holds fewer blocks.
+  expect_attention_matches(with_plan(batch_of(small_step(1, 5, KvCacheFormat::kInt8), 7), 6, 4, 3));
+  expect_attention_matches(with_plan(batch_of(small_step(1, 5), 7), 6, 4, 2));
+}
+
+// Instructions of `opcode` on `queue` in a program.
+std::uint64_t count_of(const Program& p, Unit queue, Opcode opcode) {
+  std::uint64_t n = 0;
+  for (const Instruction& inst : p.queue(queue)) n += inst.opcode == opcode ? 1 : 0;
+  return n;
+}
+
+TEST(Attention, SeveralDecodeBlocksPerJob_ShareOneSoftmaxAndOneLoadPerTensor) {
+  const LlmStep one = with_plan(batch_of(small_step(1, 5, KvCacheFormat::kInt8), 8), 6, 2);
+  const LlmStep four = with_plan(batch_of(small_step(1, 5, KvCacheFormat::kInt8), 8), 6, 4, 4);
+  const Program a = attention_program(one);
+  const Program b = attention_program(four);
+  const std::uint64_t blocks = one.kv_groups();
+  EXPECT_EQ(count_of(a, Unit::kVxm, Opcode::kExp), blocks);
+  EXPECT_EQ(count_of(b, Unit::kVxm, Opcode::kExp), blocks / 4);
+  const std::uint64_t tables = 2;  // RoPE cos and sin
+  EXPECT_EQ(count_of(a, Unit::kMem, Opcode::kLoad) - tables, 4 * blocks);
+  EXPECT_EQ(count_of(b, Unit::kMem, Opcode::kLoad) - tables, blocks);  // 4 tensors, 4 blocks
+  EXPECT_EQ(count_of(b, Unit::kMxm, Opcode::kMatmul), 2 * blocks);     // one K and V install each
+  EXPECT_EQ(matmul_macs(b), matmul_macs(a));
+}
+
+TEST(Attention, DecodeInKeyTiles_MatchesOneSoftmaxOverAllKeys) {
+  for (const KvCacheFormat kv : {KvCacheFormat::kFp16, KvCacheFormat::kInt8}) {
+    for (const int depth : {2, 4}) {
+      SCOPED_TRACE(depth);
+      const LlmStep s = with_plan(small_step(1, 8, kv), 3, depth);  // 9 keys, 3 tiles
+      expect_attention_matches(s);
+      ProgramBuilder b;
+      declare_llm_ops(b, s);
+      EXPECT_EQ(attention_plan(b, s).tiles, 3u);
+    }
+  }
+}
+
+TEST(Attention, PrefillInKeyTiles_MatchesMaskedSoftmax) {
+  for (const KvCacheFormat kv : {KvCacheFormat::kFp16, KvCacheFormat::kInt8}) {
+    expect_attention_matches(with_plan(small_step(6, 0, kv), 2, 3));  // tiles wholly masked
+    expect_attention_matches(with_plan(small_step(3, 4, kv), 1, 2));  // a chunk after a past
+    expect_attention_matches(with_plan(small_step(3, 5, kv), 4, 4));  // a tile of past and new
+  }
+}
+
+TEST(Attention, SmallSram_CutsKeysIntoTilesThatMatch) {
+  const LlmStep base = small_step(1, 11, KvCacheFormat::kInt8);
+  const LlmStep s =
+      with_ring_budget(base, attention_sram_bytes(base, base.keys(), kTiledAttentionDepth) - 1);
+  ProgramBuilder b;
+  declare_llm_ops(b, s);
+  EXPECT_GT(attention_plan(b, s).tiles, 1u);
+  expect_attention_matches(s);
+}
+
+TEST(Attention, KeyTiles_LoadEveryCachedTokenOnceAndDoTheSameMacs) {
+  for (const LlmStep& base : {small_step(1, 8), small_step(3, 5, KvCacheFormat::kInt8)}) {
+    const LlmStep tiled = with_plan(base, 3, 2);
+    const Program one = attention_program(base);
+    const Program cut = attention_program(tiled);
+    EXPECT_EQ(matmul_macs(cut), matmul_macs(one));
+    for (const char* region : {"layer0.k_cache", "layer0.v_cache"}) {
+      EXPECT_EQ(load_bytes_from(cut, region), load_bytes_from(one, region));
+    }
+  }
 }
 
 // ---- RMSNorm, RoPE, SwiGLU, residual, embedding ------------------------------------------------

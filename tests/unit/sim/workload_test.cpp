@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <string>
@@ -291,10 +292,31 @@ TEST(Workload, BadSpecs_AreInputErrors) {
 
 TEST(Workload, BuffersThatDoNotFitSram_AreSimulationErrors) {
   HwConfig hw = chip();
+  hw.sram.capacity = Bytes{16u << 10};
+  WorkloadSpec s = spec_of(tiny_model(), "int4");
+  EXPECT_THROW(build_workload(s, hw), SimulationError);
+}
+
+// A context whose keys do not fit SRAM at once runs in key tiles (the attention's online softmax)
+// instead of failing.
+TEST(Workload, LongContextInSmallSram_RunsInKeyTiles) {
+  HwConfig hw = chip();
   hw.sram.capacity = Bytes{1u << 20};
   WorkloadSpec s = spec_of(tiny_model(), "int4");
   s.context = 4000;
-  EXPECT_THROW(build_workload(s, hw), SimulationError);
+  const Workload w = build_workload(s, hw);
+  EXPECT_LE(w.program.sram_bytes(), hw.sram.capacity.count);
+  std::uint64_t widest = 0;  // keys of the widest QK^T MATMUL (n = keys of its tile)
+  for (const Instruction& inst : w.program.queue(Unit::kMxm)) {
+    const std::string& tag = w.program.tags[inst.tag];
+    const bool attention = tag.size() >= 9 && tag.compare(tag.size() - 9, 9, "attn.core") == 0;
+    if (attention && inst.opcode == Opcode::kMatmul &&
+        inst.k == static_cast<std::uint32_t>(s.model.head_dim)) {
+      widest = std::max<std::uint64_t>(widest, inst.n);
+    }
+  }
+  EXPECT_GT(widest, 0u);
+  EXPECT_LT(widest, s.context + 1);
 }
 
 }  // namespace
