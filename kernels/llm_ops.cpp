@@ -17,7 +17,6 @@ namespace lpusim {
 namespace {
 
 constexpr int kSlots = 2;                               // double buffering
-constexpr std::uint64_t kAttentionShare = 4;            // of the SRAM left after the activations
 constexpr double kInt8Max = 127.0;                      // int8 KV: scale = max|x| / 127
 constexpr double kScaleFloor = 1.1754943508222875e-38;  // FLT_MIN: no zero scales
 constexpr std::uint64_t kTokenStride = 7919;            // placeholder token ids (a prime)
@@ -108,7 +107,7 @@ bool same_step(const LlmStep& a, const LlmStep& b) {
          a.tokens == b.tokens && a.past == b.past && a.kv == b.kv &&
          a.resident_norms == b.resident_norms && a.embedding_region == b.embedding_region &&
          a.sram_capacity == b.sram_capacity && a.max_key_tile == b.max_key_tile &&
-         a.max_attention_depth == b.max_attention_depth;
+         a.max_attention_depth == b.max_attention_depth && a.mxm_key_quantum == b.mxm_key_quantum;
 }
 
 void declare_activations(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
@@ -180,7 +179,7 @@ void declare_ring(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
       s.sram_capacity == 0
           ? 0
           : std::max<std::uint64_t>(
-                1, (s.sram_capacity - std::min(s.sram_capacity, used)) / kAttentionShare);
+                1, (s.sram_capacity - std::min(s.sram_capacity, used)) / kAttentionSramShare);
   st.plan = plan_attention(s, budget);
   const AttentionPlan& plan = st.plan;
   const std::uint64_t t = plan.key_tile;
@@ -785,8 +784,21 @@ AttentionPlan plan_attention(const LlmStep& step, std::uint64_t budget) {
     }
   }
   AttentionPlan plan;
-  plan.tiles = ceil_div(keys, tile);
-  plan.key_tile = ceil_div(keys, plan.tiles);  // even tiles
+  const std::uint64_t q = step.mxm_key_quantum;
+  // Never a tile shorter than one MXM pass: tiles of 100 keys run 3 passes where 320-key tiles
+  // run one, for the same MACs. When such a tile does not fit the half of SRAM, the program's
+  // SRAM check decides (a prefill then runs in smaller chunks).
+  if (q > 0 && tile < q) tile = std::min(q, cap);
+  if (tile < keys && q > 0 && tile >= q) {
+    // Whole MXM passes: tiles of a multiple of q keys (the last one shorter). A tile of 400 keys
+    // on a 320-wide plane would run two passes for 1.25 passes of work.
+    tile = tile / q * q;
+    plan.tiles = ceil_div(keys, tile);
+    plan.key_tile = ceil_div(ceil_div(keys, plan.tiles), q) * q;  // <= tile: a multiple of q
+  } else {
+    plan.tiles = ceil_div(keys, tile);
+    plan.key_tile = ceil_div(keys, plan.tiles);  // even tiles
+  }
   const std::uint64_t groups = step.kv_groups();
   if (plan.tiles == 1 && step.tokens == 1) {
     // Several decode blocks per job, while a pipeline of kTiledAttentionDepth jobs fits and a

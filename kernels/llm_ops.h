@@ -31,6 +31,9 @@ struct LlmStep {
   std::uint64_t sram_capacity = 0;  // bytes of the chip's SRAM, sizes the attention (0: no limit)
   std::uint64_t max_key_tile = 0;   // at most this many keys per attention tile (0: no cap)
   int max_attention_depth = 0;      // at most this many attention ring slots (0: no cap)
+  // Keys one MXM pass covers (the larger of mxm.rows and mxm.cols): key tiles shorter than the
+  // whole context are whole multiples of it, so no pass of QK^T or P V runs part-empty (0: any).
+  std::uint64_t mxm_key_quantum = 0;
 
   std::uint64_t rows() const { return batch * tokens; }         // activation rows
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to
@@ -99,6 +102,9 @@ void emit_rope(ProgramBuilder& builder, const LlmStep& step, std::string_view la
 // jobs before the VXM's softmax needs it and the VXM collects a job's P V `lag` jobs after its
 // softmax.
 inline constexpr int kMinAttentionDepth = 2;
+// The attention rings plan in 1 / kAttentionSramShare of the SRAM the activations leave (the GEMM
+// rings in the rest): half, because key tiles shorter than the context cost MXM passes.
+inline constexpr std::uint64_t kAttentionSramShare = 2;
 inline constexpr int kTiledAttentionDepth = 4;  // the depth tiles and blocks are chosen for
 inline constexpr int kMaxAttentionDepth = 8;
 inline constexpr std::uint64_t kMaxAttentionBlocks = 8;
@@ -119,7 +125,7 @@ std::uint64_t attention_sram_bytes(const LlmStep& step, std::uint64_t key_tile, 
 // most, and a layer keeps kTiledAttentionDepth jobs) with which kTiledAttentionDepth slots fit;
 // then the deepest ring that fits (kMinAttentionDepth at least, kMaxAttentionDepth or
 // step.max_attention_depth at most, and no deeper than the jobs of one layer). The declarations
-// give the rings a quarter of the SRAM that step.sram_capacity leaves after the activations.
+// give the rings half of the SRAM that step.sram_capacity leaves after the activations.
 AttentionPlan plan_attention(const LlmStep& step, std::uint64_t budget);
 // The plan the builder's declarations use.
 const AttentionPlan& attention_plan(ProgramBuilder& builder, const LlmStep& step);

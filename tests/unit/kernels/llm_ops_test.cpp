@@ -409,9 +409,9 @@ std::uint64_t sram_besides_rings(const LlmStep& s) {
   return b.program().sram_bytes() - attention_sram_bytes(s, plan.key_tile, plan.depth, plan.blocks);
 }
 
-// `s` on a chip whose SRAM leaves the rings exactly `ring_bytes` (a quarter of what is left).
+// `s` on a chip whose SRAM leaves the rings exactly `ring_bytes` (their share of what is left).
 LlmStep with_ring_budget(LlmStep s, std::uint64_t ring_bytes) {
-  s.sram_capacity = sram_besides_rings(s) + 4 * ring_bytes;
+  s.sram_capacity = sram_besides_rings(s) + kAttentionSramShare * ring_bytes;
   return s;
 }
 
