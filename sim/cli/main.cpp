@@ -1,6 +1,9 @@
 // The `lpusim` binary: parses the command line, runs one subcommand, and is the only place that
 // turns typed errors into messages and exit codes (0 ok, 2 bad input, 3 simulation error).
+#include <malloc.h>
 #include <CLI/CLI.hpp>
+
+#include <climits>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -61,6 +64,12 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A chunked prefill builds and frees one program of hundreds of MB per chunk. By default glibc
+  // serves blocks that large with mmap and returns them at free, so every chunk pays the kernel's
+  // page faults again (a sixth of the CPU time of a 2048-token prefill). Keep freed memory in the
+  // heap for the next chunk instead: the peak is the same, the faults are paid once.
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);
   try {
     return run(argc, argv);
   } catch (const lpusim::InputError& e) {
