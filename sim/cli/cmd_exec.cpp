@@ -26,8 +26,10 @@ int run_exec(const ExecOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
   const Program program = read_asm(read_input_file(options.program, kAsmInput), options.program);
-  const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
+  // Declared before the trace session, which detaches from it when destroyed (also when an
+  // error unwinds this function), so that it is still alive then.
   Simulation simulation;
+  const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
   if (trace) trace->attach(simulation);
   SimRunOptions run_options;
   run_options.label = options.program;

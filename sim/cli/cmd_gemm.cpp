@@ -83,6 +83,9 @@ int run_gemm(const GemmCommandOptions& options) {
   std::optional<GemmData> data = functional_data(options);
   const GemmSpec spec = data ? data->spec() : options.gemm.spec();
   const GemmKernel kernel = build_gemm_program(spec, hw);
+  // Declared before the trace session, which detaches from it when destroyed (also when an
+  // error unwinds this function), so that it is still alive then.
+  Simulation simulation;
   const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
 
   std::optional<FunctionalState> state;
@@ -97,7 +100,6 @@ int run_gemm(const GemmCommandOptions& options) {
     run_options.functional = &*state;
     run_options.sinks = {&*check};
   }
-  Simulation simulation;
   if (trace) trace->attach(simulation);
   const ChipRunResult run = simulation.run(kernel.program, hw, run_options);
   if (trace) trace->finish();

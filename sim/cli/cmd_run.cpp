@@ -27,8 +27,10 @@ int run_run(const RunOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
   const WorkloadSpec spec = options.llm.spec(options.quant);
-  const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
+  // Declared before the trace session, which detaches from it when destroyed (also when an
+  // error unwinds this function), so that it is still alive then.
   Simulation simulation;
+  const std::unique_ptr<TraceSession> trace = open_trace_session(options.trace, hw.clock);
   if (trace) trace->attach(simulation);
   const LlmRunResult result = run_llm(simulation, spec, hw, !options.no_prefill);
   if (trace) trace->finish();

@@ -49,7 +49,8 @@ class TraceSession {
   TraceSession(const TraceSession&) = delete;
   TraceSession& operator=(const TraceSession&) = delete;
 
-  // Records every later run of `simulation` (until finish() or destruction).
+  // Records every later run of `simulation` (until finish() or destruction, which detach from it:
+  // `simulation` must outlive the session, so declare it first).
   void attach(Simulation& simulation);
   // Completes the files and puts them in place (see AtomicFile); warns on stderr when the event
   // limit cut the JSON trace short.
