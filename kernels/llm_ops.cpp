@@ -179,7 +179,7 @@ void declare_ring(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
       s.sram_capacity == 0
           ? 0
           : std::max<std::uint64_t>(
-                1, (s.sram_capacity - std::min(s.sram_capacity, used)) / kAttentionSramShare);
+                1, (s.sram_capacity - std::min(s.sram_capacity, used)) / attention_sram_share(s));
   st.plan = plan_attention(s, budget);
   const AttentionPlan& plan = st.plan;
   const std::uint64_t t = plan.key_tile;
@@ -786,8 +786,8 @@ AttentionPlan plan_attention(const LlmStep& step, std::uint64_t budget) {
   AttentionPlan plan;
   const std::uint64_t q = step.mxm_key_quantum;
   // Never a tile shorter than one MXM pass: tiles of 100 keys run 3 passes where 320-key tiles
-  // run one, for the same MACs. When such a tile does not fit the half of SRAM, the program's
-  // SRAM check decides (a prefill then runs in smaller chunks).
+  // run one, for the same MACs. When such a tile does not fit the rings' share of SRAM, the
+  // program's SRAM check decides (a prefill then runs in smaller chunks).
   if (q > 0 && tile < q) tile = std::min(q, cap);
   if (tile < keys && q > 0 && tile >= q) {
     // Whole MXM passes: tiles of a multiple of q keys (the last one shorter). A tile of 400 keys

@@ -102,9 +102,15 @@ void emit_rope(ProgramBuilder& builder, const LlmStep& step, std::string_view la
 // jobs before the VXM's softmax needs it and the VXM collects a job's P V `lag` jobs after its
 // softmax.
 inline constexpr int kMinAttentionDepth = 2;
-// The attention rings plan in 1 / kAttentionSramShare of the SRAM the activations leave (the GEMM
-// rings in the rest): half, because key tiles shorter than the context cost MXM passes.
-inline constexpr std::uint64_t kAttentionSramShare = 2;
+// The attention rings plan in 1 / attention_sram_share(step) of the SRAM the activations leave
+// (the GEMM rings in the rest): half for a prefill, whose key tiles shorter than the context cost
+// MXM passes; a quarter for a decode step, whose jobs of whole blocks would otherwise take SRAM
+// the GEMM strips of a large batch need.
+inline constexpr std::uint64_t kPrefillAttentionSramShare = 2;
+inline constexpr std::uint64_t kDecodeAttentionSramShare = 4;
+inline std::uint64_t attention_sram_share(const LlmStep& step) {
+  return step.tokens > 1 ? kPrefillAttentionSramShare : kDecodeAttentionSramShare;
+}
 inline constexpr int kTiledAttentionDepth = 4;  // the depth tiles and blocks are chosen for
 inline constexpr int kMaxAttentionDepth = 8;
 inline constexpr std::uint64_t kMaxAttentionBlocks = 8;
@@ -125,7 +131,8 @@ std::uint64_t attention_sram_bytes(const LlmStep& step, std::uint64_t key_tile, 
 // most, and a layer keeps kTiledAttentionDepth jobs) with which kTiledAttentionDepth slots fit;
 // then the deepest ring that fits (kMinAttentionDepth at least, kMaxAttentionDepth or
 // step.max_attention_depth at most, and no deeper than the jobs of one layer). The declarations
-// give the rings half of the SRAM that step.sram_capacity leaves after the activations.
+// give the rings their share (attention_sram_share) of the SRAM that step.sram_capacity leaves
+// after the activations.
 AttentionPlan plan_attention(const LlmStep& step, std::uint64_t budget);
 // The plan the builder's declarations use.
 const AttentionPlan& attention_plan(ProgramBuilder& builder, const LlmStep& step);

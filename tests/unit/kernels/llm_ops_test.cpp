@@ -411,7 +411,7 @@ std::uint64_t sram_besides_rings(const LlmStep& s) {
 
 // `s` on a chip whose SRAM leaves the rings exactly `ring_bytes` (their share of what is left).
 LlmStep with_ring_budget(LlmStep s, std::uint64_t ring_bytes) {
-  s.sram_capacity = sram_besides_rings(s) + kAttentionSramShare * ring_bytes;
+  s.sram_capacity = sram_besides_rings(s) + attention_sram_share(s) * ring_bytes;
   return s;
 }
 
