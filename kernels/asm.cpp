@@ -141,7 +141,9 @@ void write_instruction(Out& out, const Program& p, const Instruction& inst) {
 
 void write_declarations(Out& out, const Program& p) {
   for (const BufferDecl& b : p.buffers) {
-    fmt::format_to(std::back_inserter(out), ".buffer {} bytes={}\n", b.name, b.bytes);
+    fmt::format_to(std::back_inserter(out), ".buffer {} bytes={}", b.name, b.bytes);
+    if (b.live != 0) fmt::format_to(std::back_inserter(out), " live={}", b.live);
+    out.push_back('\n');
   }
   for (const RegionDecl& r : p.regions) {
     fmt::format_to(std::back_inserter(out), ".region {} bytes={}\n", r.name, r.bytes);
@@ -437,15 +439,22 @@ class Reader {
     }
   }
 
-  // key=value operands of a directive, all optional except `required`.
+  // The value of operand key= of a directive (optional unless `required`); `other` is the one
+  // other key the directive takes ("" for none), read by its own call.
   std::optional<std::string_view> directive_operand(std::string_view directive,
-                                                    std::string_view key, bool required) const {
+                                                    std::string_view key, bool required,
+                                                    std::string_view other = {}) const {
     std::optional<std::string_view> value;
     for (std::size_t i = 2; i < count_; ++i) {
       const std::size_t eq = tokens_[i].find('=');
       const std::string_view k = tokens_[i].substr(0, eq);
+      if (eq != std::string_view::npos && !other.empty() && k == other) continue;
       if (eq == std::string_view::npos || k != key) {
-        fail(fmt::format("{}: expected {}=N, got \"{}\"", directive, key, tokens_[i]));
+        if (other.empty()) {
+          fail(fmt::format("{}: expected {}=N, got \"{}\"", directive, key, tokens_[i]));
+        }
+        fail(fmt::format("{}: expected {}=N or {}=N, got \"{}\"", directive, key, other,
+                         tokens_[i]));
       }
       if (value) fail(fmt::format("{}: expected {}= once, got it twice", directive, key));
       value = tokens_[i].substr(eq + 1);
@@ -470,14 +479,19 @@ class Reader {
     const std::string_view name = declared_name(directive);
     NameTable& table = buffer ? buffers_ : regions_;
     check_new(table, directive, name);
-    const std::uint64_t bytes = parse_offset("bytes", *directive_operand(directive, "bytes", true));
+    const std::string_view other = buffer ? "live" : "";
+    const std::uint64_t bytes =
+        parse_offset("bytes", *directive_operand(directive, "bytes", true, other));
+    const auto live_text = buffer ? directive_operand(directive, "live", false, "bytes")
+                                  : std::optional<std::string_view>{};
+    const std::uint64_t live = live_text ? parse_u64("live", *live_text) : 0;
     const std::size_t declared = buffer ? program_.buffers.size() : program_.regions.size();
     if (declared >= View::kMaxSpaces) {
       fail(fmt::format("{}: expected at most {} of them, got more", directive, View::kMaxSpaces));
     }
     if (buffer) {
       table.add(name, static_cast<std::uint32_t>(program_.buffers.size()), line_);
-      program_.buffers.push_back({std::string(name), bytes});
+      program_.buffers.push_back({std::string(name), bytes, live});
     } else {
       table.add(name, static_cast<std::uint32_t>(program_.regions.size()), line_);
       program_.regions.push_back({std::string(name), bytes});

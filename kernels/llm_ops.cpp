@@ -8,6 +8,8 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "kernels/elem_sizes.h"
 #include "kernels/error.h"
@@ -58,6 +60,7 @@ class LlmState : public BuilderExtension {
   AttentionPlan plan;
   AttnRing ring;
   std::uint32_t logits_ready = 0;
+  std::uint32_t spill_x = 0, spill_ready = 0, spill_loaded = 0;  // spill_residual
   std::uint64_t norms = 0;  // norm weight loads so far (ring position)
   std::uint64_t jobs = 0;   // attention tiles so far (ring position)
 };
@@ -107,7 +110,99 @@ bool same_step(const LlmStep& a, const LlmStep& b) {
          a.tokens == b.tokens && a.past == b.past && a.kv == b.kv &&
          a.resident_norms == b.resident_norms && a.embedding_region == b.embedding_region &&
          a.sram_capacity == b.sram_capacity && a.max_key_tile == b.max_key_tile &&
-         a.max_attention_depth == b.max_attention_depth && a.mxm_key_quantum == b.mxm_key_quantum;
+         a.max_attention_depth == b.max_attention_depth && a.mxm_key_quantum == b.mxm_key_quantum &&
+         a.plan_sram == b.plan_sram && a.spill_residual == b.spill_residual;
+}
+
+// ---- SRAM planning ------------------------------------------------------------------------
+
+// The activations of LlmActivations as dataflow values, and sets of them (bit v: value v).
+enum Value : int { kX, kH, kQ, kK, kV, kQr, kKr, kAttn, kY, kGate, kUp, kLogits, kValueCount };
+using ValueSet = std::uint32_t;
+constexpr ValueSet bit(Value v) { return ValueSet{1} << v; }
+
+// What one op of the step reads and writes. `reloads` are written before the op reads anything
+// (act.x loaded back from its spill region by the residual add); `spills` end their value's life
+// in SRAM after the op read them (stored off chip).
+struct StepOp {
+  StepPhase phase;
+  ValueSet reloads, uses, defs, spills;
+};
+
+// The ops in program order with one layer as emit_layer (sim/llm/workload.cpp) emits it; the
+// builder checks every instruction against the phases this gives (ProgramBuilder::set_phase).
+std::vector<StepOp> step_ops(bool spill) {
+  const ValueSet x = bit(kX);
+  const ValueSet spilled = spill ? x : 0;
+  const std::vector<StepOp> layer{
+      {StepPhase::kAttnNorm, 0, x, bit(kH), spilled},
+      {StepPhase::kQkv, 0, bit(kH), bit(kQ) | bit(kK) | bit(kV), 0},
+      {StepPhase::kRope, 0, bit(kQ) | bit(kK), bit(kQr) | bit(kKr), 0},
+      {StepPhase::kAttention, 0, bit(kQr) | bit(kKr) | bit(kV), bit(kAttn), 0},
+      {StepPhase::kOProj, 0, bit(kAttn), bit(kY), 0},
+      {StepPhase::kAttnResidual, spilled, x | bit(kY), x, 0},
+      {StepPhase::kMlpNorm, 0, x, bit(kH), spilled},
+      {StepPhase::kGateUp, 0, bit(kH), bit(kGate) | bit(kUp), 0},
+      {StepPhase::kSwiglu, 0, bit(kGate) | bit(kUp), bit(kGate), 0},
+      {StepPhase::kDown, 0, bit(kGate), bit(kY), 0},
+      {StepPhase::kMlpResidual, spilled, x | bit(kY), x, 0},
+  };
+  std::vector<StepOp> ops{{StepPhase::kEmbed, 0, 0, x, 0}};
+  for (int l = 0; l < 2; ++l) ops.insert(ops.end(), layer.begin(), layer.end());
+  ops.push_back({StepPhase::kFinalNorm, 0, x, bit(kH), 0});
+  ops.push_back({StepPhase::kHead, 0, bit(kH), bit(kLogits), 0});
+  return ops;
+}
+
+}  // namespace
+
+ActivationLiveness plan_step_liveness(bool spill_residual) {
+  std::array<std::uint64_t, kValueCount> live{};
+  std::array<int, kValueCount> born{};  // the op that wrote the value in SRAM (-1: none)
+  born.fill(-1);
+  const std::vector<StepOp> ops = step_ops(spill_residual);
+  for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
+    const StepOp& op = ops[static_cast<std::size_t>(i)];
+    for (int v = 0; v < kValueCount; ++v) {
+      const ValueSet b = bit(static_cast<Value>(v));
+      if ((op.reloads & b) != 0) born[v] = i;
+      if ((op.uses & b) != 0) {
+        if (born[v] < 0) {
+          throw SimulationError("internal: the step's ops read a value before writing it");
+        }
+        for (int j = born[v]; j <= i; ++j)
+          live[v] |= phase_bit(ops[static_cast<std::size_t>(j)].phase);
+      }
+      if ((op.spills & b) != 0) born[v] = -1;
+      if ((op.defs & b) != 0) {
+        born[v] = i;
+        live[v] |= phase_bit(op.phase);
+      }
+    }
+  }
+  return ActivationLiveness{live[kX], live[kH],    live[kQ],  live[kK],
+                            live[kV], live[kQr],   live[kKr], live[kAttn],
+                            live[kY], live[kGate], live[kUp], live[kLogits]};
+}
+
+namespace {
+
+void plan_activations(ProgramBuilder& b, const LlmActivations& a, const LlmStep& s) {
+  if (!s.plan_sram) return;
+  const ActivationLiveness l = plan_step_liveness(s.spill_residual);
+  const std::pair<std::uint32_t, std::uint64_t> masks[] = {
+      {a.x, l.x}, {a.h, l.h},       {a.q, l.q},   {a.k, l.k},
+      {a.v, l.v}, {a.qr, l.qr},     {a.kr, l.kr}, {a.attn, l.attn},
+      {a.y, l.y}, {a.gate, l.gate}, {a.up, l.up}, {a.logits, l.logits}};
+  for (const auto& [buffer, mask] : masks) b.set_buffer_live(buffer, mask);
+}
+
+// Marks the buffers declared since `first` live only in `phases` (when the step plans SRAM).
+void live_since(ProgramBuilder& b, const LlmStep& s, std::size_t first, std::uint64_t phases) {
+  if (!s.plan_sram) return;
+  for (std::size_t id = first; id < b.program().buffers.size(); ++id) {
+    b.set_buffer_live(static_cast<std::uint32_t>(id), phases);
+  }
 }
 
 void declare_activations(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
@@ -125,9 +220,11 @@ void declare_activations(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
   a.gate = b.add_buffer("act.gate", r * s.ffn);
   a.up = b.add_buffer("act.up", r * s.ffn);
   a.logits = b.add_buffer("act.logits", s.batch * s.vocab * kF32Bytes);
+  plan_activations(b, a, s);
 }
 
 void declare_norm_and_tables(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
+  const std::size_t norm_first = b.program().buffers.size();
   st.norm_ss = b.add_buffer("norm.ss", s.rows() * kF32Bytes);
   st.norm_w32 = b.add_buffer("norm.w32", s.hidden * kF32Bytes);
   if (!s.resident_norms) {
@@ -137,7 +234,11 @@ void declare_norm_and_tables(ProgramBuilder& b, LlmState& st, const LlmStep& s) 
       st.norm_free[i] = b.add_semaphore(slot_name("norm.free", i), 1);
     }
   }
+  live_since(b, s, norm_first,
+             phase_bit(StepPhase::kAttnNorm) | phase_bit(StepPhase::kMlpNorm) |
+                 phase_bit(StepPhase::kFinalNorm));
   st.embed_rows = b.add_buffer("embed.rows", s.rows() * s.hidden * kFp16Bytes);
+  if (s.plan_sram) b.set_buffer_live(st.embed_rows, phase_bit(StepPhase::kEmbed));
   st.embed_ready = b.add_semaphore("embed.ready");
   const std::uint64_t table_row = s.head_dim / 2 * kF32Bytes;
   st.rope_cos = b.add_buffer("rope.cos", s.tokens * table_row);
@@ -152,9 +253,16 @@ void declare_norm_and_tables(ProgramBuilder& b, LlmState& st, const LlmStep& s) 
   }
   st.logits_region = b.add_region("logits", s.batch * s.vocab * kF32Bytes);
   st.logits_ready = b.add_semaphore("logits.ready");
+  if (s.spill_residual) {
+    if (!s.plan_sram) throw InputError("LLM step: spill_residual needs plan_sram");
+    st.spill_x = b.add_region("spill.x", s.rows() * s.hidden * kF32Bytes);
+    st.spill_ready = b.add_semaphore("spill.x_ready");
+    st.spill_loaded = b.add_semaphore("spill.x_loaded");
+  }
 }
 
 void declare_kv_stage(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
+  const std::size_t first = b.program().buffers.size();
   const std::uint64_t n = s.kv_groups() * s.tokens;  // (sequence, KV head, token) rows
   if (s.tokens > 1) {
     st.perm_k = b.add_buffer("kv.perm_k", n * s.head_dim * kF32Bytes);
@@ -169,12 +277,16 @@ void declare_kv_stage(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
     st.quant_scale = b.add_buffer("kv.quant_scale", n * kF32Bytes);
     st.quant_inv = b.add_buffer("kv.quant_inv", n * kF32Bytes);
   }
+  live_since(b, s, first, phase_bit(StepPhase::kAttention));
   st.stage_full = b.add_semaphore("kv.stage_full", 0);
   st.stage_free = b.add_semaphore("kv.stage_free", 1);
 }
 
 void declare_ring(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
-  const std::uint64_t used = b.program().sram_bytes();
+  // What the attention phase already holds (with planned SRAM: its live activations and KV
+  // staging; the buffers of other phases do not compete with the rings).
+  const std::uint64_t used = b.program().sram_bytes_in(phase_bit(StepPhase::kAttention));
+  const std::size_t first = b.program().buffers.size();
   const std::uint64_t budget =
       s.sram_capacity == 0
           ? 0
@@ -219,6 +331,7 @@ void declare_ring(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
   }
   if (int8 && s.past > 0) r.v16 = b.add_buffer("attn.v16", cached * d * kFp16Bytes);
   if (plan.tiles > 1) r.acc = b.add_buffer("attn.acc", m * d * kF32Bytes);
+  live_since(b, s, first, phase_bit(StepPhase::kAttention));
 }
 
 LlmState& state(ProgramBuilder& b, const LlmStep& step) {
@@ -933,10 +1046,24 @@ void emit_swiglu(ProgramBuilder& builder, const LlmStep& step, std::string_view 
   builder.vector(Opcode::kMul, kFloat32, gate, gate, up, shape);  // silu(g) * u
 }
 
+void emit_residual_spill(ProgramBuilder& builder, const LlmStep& step, std::string_view tag_name) {
+  LlmState& st = state(builder, step);
+  if (!step.spill_residual) return;
+  const ScopedTag tag(builder, tag_name);
+  builder.notify(Unit::kVxm, st.spill_ready);
+  builder.wait(Unit::kMem, st.spill_ready);
+  builder.store(st.spill_x, 0, st.act.x, 0, step.rows() * step.hidden * kF32Bytes);
+}
+
 void emit_residual_add(ProgramBuilder& builder, const LlmStep& step, std::string_view tag_name) {
   LlmState& st = state(builder, step);
   builder.flush();
   const ScopedTag tag(builder, tag_name);
+  if (step.spill_residual) {
+    builder.load(st.act.x, 0, st.spill_x, 0, step.rows() * step.hidden * kF32Bytes);
+    builder.notify(Unit::kMem, st.spill_loaded);
+    builder.wait(Unit::kVxm, st.spill_loaded);
+  }
   const View x = f32_rows(st.act.x, step.hidden);
   builder.vector(Opcode::kAdd, kFloat32, x, x, f32_rows(st.act.y, step.hidden),
                  Shape{step.rows(), step.hidden});

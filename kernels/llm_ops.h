@@ -34,6 +34,14 @@ struct LlmStep {
   // Keys one MXM pass covers (the larger of mxm.rows and mxm.cols): key tiles shorter than the
   // whole context are whole multiples of it, so no pass of QK^T or P V runs part-empty (0: any).
   std::uint64_t mxm_key_quantum = 0;
+  // SRAM planned by live ranges (docs/ARCHITECTURE.md "SRAM planning"): the buffers get the
+  // phases of plan_step_liveness, and the caller puts every op in its StepPhase. Off: every buffer
+  // is live in the whole program.
+  bool plan_sram = false;
+  // The residual stream act.x spills to region spill.x between its uses: stored as each
+  // attention/MLP norm reads it (emit_residual_spill), loaded back by the residual add. Needs
+  // plan_sram.
+  bool spill_residual = false;
 
   std::uint64_t rows() const { return batch * tokens; }         // activation rows
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to
@@ -59,6 +67,41 @@ struct LlmActivations {
   std::uint32_t up = 0;      // up_proj output [rows][ffn]
   std::uint32_t logits = 0;  // LM head output [batch][vocab]
 };
+
+// ---- SRAM planning (docs/ARCHITECTURE.md "SRAM planning") ----
+// The phases of a step's program, in the order the ops run: the embedding (and step tables),
+// then per layer the ops of a LLaMA block, then the final norm and the LM head (logits store).
+// Every layer runs the same phases.
+enum class StepPhase : int {
+  kEmbed,
+  kAttnNorm,
+  kQkv,
+  kRope,
+  kAttention,
+  kOProj,
+  kAttnResidual,
+  kMlpNorm,
+  kGateUp,
+  kSwiglu,
+  kDown,
+  kMlpResidual,
+  kFinalNorm,
+  kHead,
+};
+inline constexpr int kStepPhaseCount = 14;
+inline int phase_id(StepPhase phase) { return static_cast<int>(phase); }
+inline std::uint64_t phase_bit(StepPhase phase) { return std::uint64_t{1} << phase_id(phase); }
+
+// The phases (bit phase_id) in which each activation of LlmActivations holds a value, by
+// dataflow over the ops of the step (what each op reads and writes, two layers deep so that
+// values carried from one layer into the next are seen): a value lives from the op that writes
+// it to the last op that reads it. With spill_residual the norms' reads of act.x end its life in
+// SRAM and the residual adds load it back.
+struct ActivationLiveness {
+  std::uint64_t x = 0, h = 0, q = 0, k = 0, v = 0, qr = 0, kr = 0, attn = 0, y = 0, gate = 0,
+                up = 0, logits = 0;
+};
+ActivationLiveness plan_step_liveness(bool spill_residual);
 
 // Declares every buffer, step-wide region and semaphore the ops below use, sized for `step`
 // (per-layer regions are declared by the op that uses them). Call it before the first GEMM so
@@ -148,7 +191,12 @@ void emit_attention(ProgramBuilder& builder, const LlmStep& step, std::string_vi
 // act.gate = silu(act.gate) * act.up (MUL, NEG, EXP, ADD 1, RECIP, MUL). Tag `tag`.
 void emit_swiglu(ProgramBuilder& builder, const LlmStep& step, std::string_view tag);
 
-// act.x += act.y over every row. Tag `tag`.
+// With step.spill_residual: act.x, final since the VXM's last op, is stored to region spill.x
+// (the MEM queue waits for the VXM). Call it in the norm's phase, before the norm. Tag `tag`.
+void emit_residual_spill(ProgramBuilder& builder, const LlmStep& step, std::string_view tag);
+
+// act.x += act.y over every row (with step.spill_residual, act.x is first loaded back from
+// spill.x). Tag `tag`.
 void emit_residual_add(ProgramBuilder& builder, const LlmStep& step, std::string_view tag);
 
 // Stores act.logits (f32 [batch][vocab]) to region "logits" once the LM head's epilogue is done.

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -322,10 +323,25 @@ Instruction repetition(const Instruction& inst, std::uint32_t r) {
   return one;
 }
 
-std::uint64_t Program::sram_bytes() const {
-  std::uint64_t total = 0;
-  for (const BufferDecl& b : buffers) total += b.bytes;
-  return total;
+std::uint64_t Program::sram_bytes() const { return sram_bytes_in(~std::uint64_t{0}); }
+
+std::uint64_t Program::sram_bytes_in(std::uint64_t phases) const {
+  std::uint64_t always = 0;
+  std::array<std::uint64_t, kMaxPhases> in_phase{};
+  for (const BufferDecl& b : buffers) {
+    if (b.live == 0) {
+      always += b.bytes;
+      continue;
+    }
+    for (int p = 0; p < kMaxPhases; ++p) {
+      if ((b.live >> p & 1U) != 0) in_phase[static_cast<std::size_t>(p)] += b.bytes;
+    }
+  }
+  std::uint64_t peak = 0;
+  for (int p = 0; p < kMaxPhases; ++p) {
+    if ((phases >> p & 1U) != 0) peak = std::max(peak, in_phase[static_cast<std::size_t>(p)]);
+  }
+  return always + peak;
 }
 
 std::uint64_t Program::instruction_count() const {

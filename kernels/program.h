@@ -93,10 +93,19 @@ struct Instruction {
   bool operator!=(const Instruction& o) const { return !(*this == o); }
 };
 
+// Phases of a program (docs/ARCHITECTURE.md "SRAM planning"): spans of its instructions, in
+// emission order, that a planner names to say when a buffer holds a value. At most kMaxPhases.
+inline constexpr int kMaxPhases = 64;
+
 struct BufferDecl {
   std::string name;
   std::uint64_t bytes = 0;
-  bool operator==(const BufferDecl& o) const { return name == o.name && bytes == o.bytes; }
+  // The phases in which the buffer holds a live value, bit p for phase p; 0: the whole program.
+  // Buffers whose phases do not meet share SRAM (Program::sram_bytes).
+  std::uint64_t live = 0;
+  bool operator==(const BufferDecl& o) const {
+    return name == o.name && bytes == o.bytes && live == o.live;
+  }
 };
 struct RegionDecl {
   std::string name;
@@ -118,7 +127,12 @@ struct Program {
 
   std::vector<Instruction>& queue(Unit unit) { return queues[static_cast<int>(unit)]; }
   const std::vector<Instruction>& queue(Unit unit) const { return queues[static_cast<int>(unit)]; }
-  std::uint64_t sram_bytes() const;         // sum of buffer sizes
+  // SRAM the buffers need: those live in the whole program, plus the largest sum of the others
+  // live in one phase (buffers whose phases do not meet share their space). With no phases: the
+  // sum of the buffer sizes.
+  std::uint64_t sram_bytes() const;
+  // The same over the phases in `phases` only (bit p: phase p): what is taken while they run.
+  std::uint64_t sram_bytes_in(std::uint64_t phases) const;
   std::uint64_t instruction_count() const;  // over all queues
 
   bool operator==(const Program& o) const;

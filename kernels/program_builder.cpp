@@ -143,8 +143,39 @@ std::uint32_t ProgramBuilder::shared_semaphore(std::string_view name, std::uint3
   return add_semaphore(name, initial);
 }
 
+void ProgramBuilder::set_buffer_live(std::uint32_t buffer, std::uint64_t live) {
+  program_.buffers.at(buffer).live = live;
+  phased_ = phased_ || live != 0;
+}
+
+void ProgramBuilder::set_phase(int phase) {
+  if (phase < -1 || phase >= kMaxPhases) {
+    throw SimulationError(
+        fmt::format("internal: phase {} is outside -1..{}", phase, kMaxPhases - 1));
+  }
+  phase_ = phase;
+}
+
+void ProgramBuilder::check_live(const Instruction& inst) const {
+  for (const Operand operand : {Operand::kDst, Operand::kA, Operand::kB}) {
+    const OperandShape shape = operand_shape(inst, operand);
+    if (!shape.used || shape.in_region) continue;
+    const View& view =
+        operand == Operand::kDst ? inst.dst : (operand == Operand::kA ? inst.a : inst.b);
+    if (view.space >= program_.buffers.size()) continue;  // validate_program names it
+    const BufferDecl& buffer = program_.buffers[view.space];
+    if (buffer.live == 0) continue;
+    if (phase_ >= 0 && (buffer.live >> phase_ & 1U) != 0) continue;
+    throw SimulationError(fmt::format(
+        "internal: {} uses buffer {} in phase {}, but the SRAM plan has it live only in phases "
+        "{:#x}",
+        instruction_name(inst), buffer.name, phase_, buffer.live));
+  }
+}
+
 void ProgramBuilder::emit(Unit queue, Instruction inst) {
   if (inst.tag == 0) inst.tag = tag_;
+  if (phased_) check_live(inst);
   program_.queue(queue).push_back(inst);
 }
 

@@ -70,6 +70,16 @@ class ProgramBuilder {
   // The semaphore `name`, declared with `initial` on first use.
   std::uint32_t shared_semaphore(std::string_view name, std::uint32_t initial = 0);
 
+  // ---- SRAM phases (docs/ARCHITECTURE.md "SRAM planning") ----
+  // Buffer `buffer` holds a value only in the phases of `live` (bit p: phase p; 0: everywhere),
+  // so it shares SRAM with buffers live in other phases (Program::sram_bytes).
+  void set_buffer_live(std::uint32_t buffer, std::uint64_t live);
+  // Instructions emitted from now on belong to phase `phase` (0..kMaxPhases-1; -1: none). Emitting
+  // one that touches a buffer outside that buffer's phases throws SimulationError: a planner's
+  // live ranges are checked against every instruction that uses the buffer.
+  void set_phase(int phase);
+  int phase() const { return phase_; }
+
   // Tag stamped on every instruction emitted from now on (0: none).
   void set_tag(std::uint32_t tag) { tag_ = tag; }
   std::uint32_t tag() const { return tag_; }
@@ -135,7 +145,11 @@ class ProgramBuilder {
   std::unordered_map<std::string, std::uint32_t> region_ids_;
   std::unordered_map<std::string, std::uint32_t> semaphore_ids_;
   std::unordered_map<std::string, std::uint32_t> tag_ids_{{"", 0}};
+  void check_live(const Instruction& inst) const;
+
   std::uint32_t tag_ = 0;
+  int phase_ = -1;
+  bool phased_ = false;  // some buffer has live phases: check every instruction's buffers
   std::vector<std::pair<std::type_index, std::unique_ptr<BuilderExtension>>> extensions_;
   mutable std::string key_;  // lookup key storage (std::unordered_map needs a std::string)
 };
@@ -155,6 +169,21 @@ class ScopedTag {
  private:
   ProgramBuilder& builder_;
   std::uint32_t saved_;
+};
+
+// Puts what is emitted while it lives in phase `phase`, then restores the builder's previous one.
+class ScopedPhase {
+ public:
+  ScopedPhase(ProgramBuilder& builder, int phase) : builder_(builder), saved_(builder.phase()) {
+    builder.set_phase(phase);
+  }
+  ~ScopedPhase() { builder_.set_phase(saved_); }
+  ScopedPhase(const ScopedPhase&) = delete;
+  ScopedPhase& operator=(const ScopedPhase&) = delete;
+
+ private:
+  ProgramBuilder& builder_;
+  int saved_;
 };
 
 // Throws SimulationError when the program's buffers need more SRAM than `capacity`.

@@ -98,6 +98,7 @@ ProgramRun run_program(Simulation& simulation, const WorkloadSpec& spec, const H
   r.work.kv_bytes = w.kv_bytes;
   r.work.macs = w.macs;
   r.work.f16_macs = w.f16_macs;
+  r.work.spill_bytes = w.spill_bytes;
   r.work.tokens = w.tokens;
   r.breakdown = breakdown.result();
   r.kv_write_bytes = w.kv_write_bytes;

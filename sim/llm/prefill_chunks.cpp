@@ -116,6 +116,7 @@ void add_step_work(StepWork& total, const StepWork& chunk) {
   total.kv_bytes += chunk.kv_bytes;
   total.macs += chunk.macs;
   total.f16_macs += chunk.f16_macs;
+  total.spill_bytes += chunk.spill_bytes;
   total.tokens += chunk.tokens;
 }
 

@@ -91,6 +91,19 @@ StepCatalogue make_step_catalogue() {
        "the MACs of f16 MATMULs (attention's QK^T and PV; every GEMM of fp16 weights), which "
        "the MXM runs at a quarter of the int8 rate",
        [](const M& m) { return count(m.work.f16_macs); }},
+      {"spill_bytes", "spill bytes", "B", StatType::kCount, kBytes, kJsonTable, 0,
+       "bytes of SRAM spills: activations stored off chip where SRAM is short and loaded back "
+       "(0 when the step's live buffers fit)",
+       [](const M& m) { return count(m.work.spill_bytes); }},
+      {"spill_memory_share", "spill share of memory", "", StatType::kReal, {100, 1, "%"},
+       kJsonTable, 0,
+       "spill_bytes / memory_bytes: the share of the channel's traffic, and so of its busy time, "
+       "that the spills take",
+       [](const M& m) {
+         return real(m.memory_bytes == 0 ? 0.0
+                                         : static_cast<double>(m.work.spill_bytes) /
+                                               static_cast<double>(m.memory_bytes));
+       }},
       {"memory_bytes", "memory bytes", "B", StatType::kCount, kNoTable, kJson, 7,
        "bytes the memory channel moved, rounded up to whole bursts",
        [](const M& m) { return count(m.memory_bytes); }},

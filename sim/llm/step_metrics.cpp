@@ -71,6 +71,7 @@ StepWork work_of_program(const Program& program) {
   work.kv_bytes = traffic.kv_bytes;
   work.macs = traffic.macs;
   work.f16_macs = traffic.f16_macs;
+  work.spill_bytes = traffic.spill_bytes;
   return work;
 }
 

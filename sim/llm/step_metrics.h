@@ -21,6 +21,7 @@ struct StepWork {
   std::uint64_t macs = 0;          // multiply-accumulates of every MATMUL
   std::uint64_t tokens = 1;        // tokens the step produced, for energy per token
   std::uint64_t f16_macs = 0;      // those of `macs` in f16 MATMULs, at a quarter of the rate
+  std::uint64_t spill_bytes = 0;   // SRAM spills stored and loaded back
 };
 
 // A step is bound by its busiest resource (memory channel, VXM, MXM, dispatch) only when that

@@ -18,6 +18,7 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
+constexpr std::string_view kSpillPrefix = "spill.";  // regions SRAM spills to (emit_residual_spill)
 
 // The GEMM (tag and region prefix after "layerN.") of each linear layer of linear_layers().
 struct LinearName {
@@ -93,7 +94,7 @@ void check_spec(const WorkloadSpec& spec) {
   }
 }
 
-LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw) {
+LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, bool spill = false) {
   const ModelConfig& m = spec.model;
   LlmStep s;
   s.hidden = static_cast<std::uint64_t>(m.hidden);
@@ -110,6 +111,8 @@ LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw) {
   s.resident_norms = hw.weights == WeightPlacement::kResident;
   s.sram_capacity = hw.sram.capacity.count;
   s.mxm_key_quantum = static_cast<std::uint64_t>(std::max(hw.mxm.rows, hw.mxm.cols));
+  s.plan_sram = true;
+  s.spill_residual = spill;
   // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
   s.embedding_region = m.tied_embeddings ? "lm_head.qweight" : "embed_tokens";
   return s;
@@ -137,12 +140,12 @@ void check_memory_capacity(const WorkloadSpec& spec, const HwConfig& hw,
   const std::uint64_t positions = decode ? spec.context + 1 : spec.prefill_past + spec.prompt;
   throw SimulationError(fmt::format(
       "{} {} in {} at batch {} with {} positions per sequence needs {} bytes ({:.2f} GiB) "
-      "of off-chip memory: weights {} B, KV cache {} B, tables and logits {} B; chip {} has "
-      "memory.capacity {} bytes ({:.2f} GiB); lower the batch or the context, use a smaller "
-      "format, or raise memory.capacity",
+      "of off-chip memory: weights {} B, KV cache {} B, SRAM spills {} B, tables and logits {} B; "
+      "chip {} has memory.capacity {} bytes ({:.2f} GiB); lower the batch or the context, use a "
+      "smaller format, or raise memory.capacity",
       spec.model.name, phase_name(spec.phase), spec.format.name, spec.batch, positions, f.total(),
-      static_cast<double>(f.total()) / kGiB, f.weight_bytes, f.kv_bytes, f.other_bytes, hw.name,
-      have, static_cast<double>(have) / kGiB));
+      static_cast<double>(f.total()) / kGiB, f.weight_bytes, f.kv_bytes, f.spill_bytes,
+      f.other_bytes, hw.name, have, static_cast<double>(have) / kGiB));
 }
 
 // ---- emission ------------------------------------------------------------------------------
@@ -220,19 +223,33 @@ void emit_layer(ProgramBuilder& b, Build& c, const LlmActivations& a, int index)
   const std::string layer = fmt::format("layer{}", index);
   const std::uint64_t rows = s.rows();
   const View h = f32_rows(a.h, s.hidden);
+  const auto phase = [&b](StepPhase p) { b.set_phase(phase_id(p)); };
+  phase(StepPhase::kAttnNorm);
+  emit_residual_spill(b, s, layer + ".residual.spill");
   emit_rms_norm(b, s, NormIo{layer + ".attn_norm", f32_rows(a.x, s.hidden), h, rows});
+  phase(StepPhase::kQkv);
   emit_linear(b, c, layer, "q_proj", h, a.q, rows, false);
   emit_linear(b, c, layer, "k_proj", h, a.k, rows, true);
   emit_linear(b, c, layer, "v_proj", h, a.v, rows, true);
+  phase(StepPhase::kRope);
   emit_rope(b, s, layer);
+  phase(StepPhase::kAttention);
   emit_attention(b, s, layer);
+  phase(StepPhase::kOProj);
   emit_linear(b, c, layer, "o_proj", f32_rows(a.attn, s.heads * s.head_dim), a.y, rows, false);
+  phase(StepPhase::kAttnResidual);
   emit_residual_add(b, s, layer + ".residual");
+  phase(StepPhase::kMlpNorm);
+  emit_residual_spill(b, s, layer + ".residual.spill");
   emit_rms_norm(b, s, NormIo{layer + ".mlp_norm", f32_rows(a.x, s.hidden), h, rows});
+  phase(StepPhase::kGateUp);
   emit_linear(b, c, layer, "gate_proj", h, a.gate, rows, false);
   emit_linear(b, c, layer, "up_proj", h, a.up, rows, true);
+  phase(StepPhase::kSwiglu);
   emit_swiglu(b, s, layer + ".mlp.silu");
+  phase(StepPhase::kDown);
   emit_linear(b, c, layer, "down_proj", f32_rows(a.gate, s.ffn), a.y, rows, false);
+  phase(StepPhase::kMlpResidual);
   emit_residual_add(b, s, layer + ".residual");
 }
 
@@ -243,7 +260,9 @@ void emit_head(ProgramBuilder& b, Build& c, const LlmActivations& a) {
   const View last{a.x, (s.tokens - 1) * s.hidden * kF32Bytes, kF32Bytes,
                   row * static_cast<std::int64_t>(s.tokens)};
   const View h = f32_rows(a.h, s.hidden);
+  b.set_phase(phase_id(StepPhase::kFinalNorm));
   emit_rms_norm(b, s, NormIo{"final_norm", last, h, s.batch});
+  b.set_phase(phase_id(StepPhase::kHead));
   emit_linear(b, c, "", "lm_head", h, a.logits, s.batch, false);
   emit_logits_store(b, s);
 }
@@ -256,6 +275,7 @@ void account(Workload& w, const std::string& embedding) {
   w.kv_bytes = t.kv_bytes;
   w.kv_write_bytes = t.kv_write_bytes;
   w.other_bytes = t.other_bytes;
+  w.spill_bytes = t.spill_bytes;
   w.macs = t.macs;
   w.f16_macs = t.f16_macs;
 }
@@ -264,9 +284,10 @@ void account(Workload& w, const std::string& embedding) {
 
 namespace {
 
-enum class RegionKind { kWeight, kKv, kOther };
+enum class RegionKind { kWeight, kKv, kSpill, kOther };
 
 RegionKind region_kind(std::string_view name, std::string_view embedding) {
+  if (name.substr(0, kSpillPrefix.size()) == kSpillPrefix) return RegionKind::kSpill;
   for (const std::string& suffix : stored_tensor_suffixes()) {
     if (ends_with(name, "." + suffix)) return RegionKind::kWeight;
   }
@@ -295,6 +316,8 @@ void count_traffic(const Instruction& inst, const std::vector<RegionKind>& kinds
   const std::uint64_t bytes = inst.transfer_bytes();
   if (kind == RegionKind::kWeight && load) {
     t.weight_bytes += bytes;
+  } else if (kind == RegionKind::kSpill) {
+    t.spill_bytes += bytes;
   } else if (kind == RegionKind::kKv) {
     (load ? t.kv_bytes : t.kv_write_bytes) += bytes;
   } else {
@@ -325,6 +348,9 @@ ProgramFootprint program_footprint(const Program& program, std::string_view embe
         break;
       case RegionKind::kKv:
         f.kv_bytes += r.bytes;
+        break;
+      case RegionKind::kSpill:
+        f.spill_bytes += r.bytes;
         break;
       case RegionKind::kOther:
         f.other_bytes += r.bytes;
@@ -362,13 +388,15 @@ void check_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   if (hw.weights == WeightPlacement::kResident) check_resident_fit(spec, hw);
 }
 
-// The step's program with the first `layers` layers emitted (the SRAM check included).
-Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers) {
+// The step's program with the first `layers` layers emitted (the SRAM check included), the
+// residual stream spilled off chip between its uses when `spill`.
+Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers, bool spill) {
   const bool resident = hw.weights == WeightPlacement::kResident;
-  Build c{spec, hw, make_step(spec, hw), linear_layers(spec.model)};
+  Build c{spec, hw, make_step(spec, hw, spill), linear_layers(spec.model)};
   ProgramBuilder b;
   const LlmActivations act = declare_llm_ops(b, c.step);
   if (resident) declare_resident(b, c);
+  b.set_phase(phase_id(StepPhase::kEmbed));
   emit_step_tables(b, c.step);
   emit_embedding(b, c.step);
   emit_layers(b, c, act, layers);
@@ -380,14 +408,37 @@ Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers) 
 
 }  // namespace
 
+namespace {
+
+// The one-layer program without, then with the residual spilled (SRAM short).
+SramFit sram_fit(const WorkloadSpec& spec, const HwConfig& hw) {
+  SramFit fit;
+  for (const bool spill : {false, true}) {
+    try {
+      fit.sram_bytes = build_program(spec, hw, 1, spill).sram_bytes();
+      fit.fits = true;
+      fit.spill = spill;
+      return fit;
+    } catch (const SimulationError& e) {
+      fit.reason = e.what();
+    }
+  }
+  return fit;
+}
+
+}  // namespace
+
 Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   check_workload(spec, hw);
-  const LlmStep step = make_step(spec, hw);
+  const SramFit fit = sram_fit(spec, hw);
+  if (!fit.fits) throw SimulationError(fit.reason);
+  const LlmStep step = make_step(spec, hw, fit.spill);
   Workload w;
-  w.program = build_program(spec, hw, spec.model.layers);
+  w.program = build_program(spec, hw, spec.model.layers, fit.spill);
   account(w, step.embedding_region);
   w.resident_bytes = hw.weights == WeightPlacement::kResident ? resident_weight_bytes(spec) : 0;
   w.tokens = step.rows();
+  w.sram_bytes = w.program.sram_bytes();
   const ProgramFootprint footprint = program_footprint(w.program, step.embedding_region);
   w.footprint_bytes = footprint.total();
   check_memory_capacity(spec, hw, footprint);
@@ -396,14 +447,7 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
 
 SramFit workload_sram_fit(const WorkloadSpec& spec, const HwConfig& hw) {
   check_workload(spec, hw);
-  SramFit fit;
-  try {
-    fit.sram_bytes = build_program(spec, hw, 1).sram_bytes();
-    fit.fits = true;
-  } catch (const SimulationError& e) {
-    fit.reason = e.what();
-  }
-  return fit;
+  return sram_fit(spec, hw);
 }
 
 std::string_view layer_kind_of_tag(std::string_view tag) {

@@ -46,6 +46,8 @@ struct Workload {
   std::uint64_t kv_bytes = 0;         // KV-cache bytes (codes + int8 scales) read in this step
   std::uint64_t kv_write_bytes = 0;   // KV-cache bytes appended
   std::uint64_t other_bytes = 0;      // logits stored, RoPE tables and causal mask loaded
+  std::uint64_t spill_bytes = 0;      // SRAM spills stored and loaded back (regions spill.*)
+  std::uint64_t sram_bytes = 0;       // SRAM the buffers need (Program::sram_bytes)
   std::uint64_t macs = 0;             // multiply-accumulates of all MATMULs (GEMMs + attention)
   std::uint64_t f16_macs = 0;         // those of f16 MATMULs (attention's QK^T and PV)
   std::uint64_t tokens = 0;           // tokens produced (decode: batch) or processed (prefill)
@@ -54,13 +56,15 @@ struct Workload {
 
 // Memory traffic and MACs of any program, read off its instructions by region name: LOADs of
 // weight regions (.qweight, .scales, .offsets, the RMSNorm weights, the embedding region), reads
-// and writes of the KV cache (.k_cache, .v_cache and their int8 .k_scales/.v_scales), everything
-// else, and the MACs of every MATMUL. Sizes are before burst rounding.
+// and writes of the KV cache (.k_cache, .v_cache and their int8 .k_scales/.v_scales), SRAM
+// spills (stores to and loads from regions spill.*), everything else, and the MACs of every
+// MATMUL. Sizes are before burst rounding.
 struct ProgramTraffic {
   std::uint64_t weight_bytes = 0;
   std::uint64_t kv_bytes = 0;
   std::uint64_t kv_write_bytes = 0;
   std::uint64_t other_bytes = 0;
+  std::uint64_t spill_bytes = 0;
   std::uint64_t macs = 0;
   std::uint64_t f16_macs = 0;  // of f16 MATMULs
 };
@@ -68,12 +72,14 @@ ProgramTraffic program_traffic(const Program& program,
                                std::string_view embedding_region = "embed_tokens");
 
 // Off-chip memory a program holds: the sizes of its regions, by the same kinds as
-// program_traffic (weights, KV cache, everything else: RoPE tables, causal mask, logits).
+// program_traffic (weights, KV cache, SRAM spills, everything else: RoPE tables, causal mask,
+// logits).
 struct ProgramFootprint {
   std::uint64_t weight_bytes = 0;
   std::uint64_t kv_bytes = 0;
+  std::uint64_t spill_bytes = 0;
   std::uint64_t other_bytes = 0;
-  std::uint64_t total() const { return weight_bytes + kv_bytes + other_bytes; }
+  std::uint64_t total() const { return weight_bytes + kv_bytes + spill_bytes + other_bytes; }
 };
 ProgramFootprint program_footprint(const Program& program,
                                    std::string_view embedding_region = "embed_tokens");
@@ -85,15 +91,18 @@ ProgramFootprint program_footprint(const Program& program,
 Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw);
 
 // Whether the step's program fits in the chip's SRAM, decided by the check build_workload makes
-// (GEMM tiling, then the total of the buffers) on a program with only the first layer (and the
-// LM head, if the step has one) emitted: every layer declares the same buffers, so the SRAM total
-// is that of the whole program at a fraction of the build time. Throws what build_workload throws
-// for a bad spec or resident weights that do not fit; an SRAM shortfall of the buffers is `reason`
-// instead.
+// (GEMM tiling, then the SRAM the buffers need by their live phases) on a program with only the
+// first layer (and the LM head, if the step has one) emitted: every layer declares the same
+// buffers, so the SRAM total is that of the whole program at a fraction of the build time. The
+// step is tried as it is, then with the residual stream spilled off chip between its uses
+// (LlmStep::spill_residual); build_workload builds the first that fits. Throws what
+// build_workload throws for a bad spec or resident weights that do not fit; an SRAM shortfall of
+// the buffers is `reason` instead.
 struct SramFit {
   bool fits = false;
+  bool spill = false;            // it fits only with the residual stream spilled
   std::uint64_t sram_bytes = 0;  // the program's buffers when it fits
-  std::string reason;            // the SRAM error when it does not
+  std::string reason;            // the SRAM error when it does not (with the spill)
 };
 SramFit workload_sram_fit(const WorkloadSpec& spec, const HwConfig& hw);
 

@@ -102,5 +102,65 @@ TEST(WorkloadOnChip, LongerContext_TakesLongerThroughTheKvReads) {
   EXPECT_GT(long_run.elapsed_fs, short_run.elapsed_fs);
 }
 
+// The smallest SRAM (to 1 KiB) in which `spec` fits, with the residual spilled if need be.
+std::uint64_t smallest_fitting_sram(const WorkloadSpec& spec, HwConfig hw) {
+  std::uint64_t lo = 1024, hi = hw.sram.capacity.count;  // lo does not fit, hi does
+  while (hi - lo > 1024) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    hw.sram.capacity = Bytes{mid};
+    (workload_sram_fit(spec, hw).fits ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+// Spills appear exactly when SRAM is short, and move nothing but the spilled activations: the
+// same weight, KV and logits traffic and MACs as with SRAM enough, 4 x layers x rows x hidden x 4
+// bytes of spills (each layer stores the residual stream twice and loads it back twice), and a
+// step that is no faster and obeys the floors.
+TEST(WorkloadOnChip, ShortSram_SpillsTheResidualAndChangesNothingElse) {
+  const HwConfig roomy = testing::round_number_chip();
+  WorkloadSpec spec = tiny_spec("int4", Phase::kPrefill);
+  spec.prompt = 64;
+  const SramFit fit = workload_sram_fit(spec, roomy);
+  ASSERT_TRUE(fit.fits);
+  EXPECT_FALSE(fit.spill);
+  HwConfig tight = roomy;
+  tight.sram.capacity = Bytes{smallest_fitting_sram(spec, roomy)};
+  ASSERT_TRUE(workload_sram_fit(spec, tight).spill) << "the smallest SRAM it fits in needs a spill";
+
+  const Workload plain = build_workload(spec, roomy);
+  const Workload spilled = build_workload(spec, tight);
+  EXPECT_EQ(plain.spill_bytes, 0U);
+  const std::uint64_t rows = spec.batch * spec.prompt;
+  const auto hidden = static_cast<std::uint64_t>(spec.model.hidden);
+  const auto layers = static_cast<std::uint64_t>(spec.model.layers);
+  EXPECT_EQ(spilled.spill_bytes, 4 * layers * rows * hidden * 4);
+  EXPECT_EQ(spilled.weight_bytes, plain.weight_bytes);
+  EXPECT_EQ(spilled.kv_bytes, plain.kv_bytes);
+  EXPECT_EQ(spilled.kv_write_bytes, plain.kv_write_bytes);
+  EXPECT_EQ(spilled.other_bytes, plain.other_bytes);
+  EXPECT_EQ(spilled.macs, plain.macs);
+  EXPECT_LE(spilled.sram_bytes, tight.sram.capacity.count);
+  EXPECT_LT(spilled.sram_bytes, plain.sram_bytes);
+
+  const ChipRunResult fast = testing::run_on_test_chip(plain.program, roomy);
+  const ChipRunResult slow = testing::run_on_test_chip(spilled.program, tight);
+  EXPECT_GE(slow.elapsed_fs, fast.elapsed_fs);
+  EXPECT_GE(seconds(slow), bandwidth_floor_s(spilled, tight));
+  EXPECT_GE(seconds(slow), mac_floor_s(spilled, tight));
+  EXPECT_EQ(slow.memory.bytes - fast.memory.bytes, spilled.spill_bytes);
+}
+
+// Planning SRAM by live ranges lets a step fit that the sum of its buffers would not: the
+// activations of the attention, the MLP and the LM head never all hold values at once.
+TEST(WorkloadOnChip, LiveRanges_NeedLessSramThanTheSumOfTheBuffers) {
+  const Workload w =
+      build_workload(tiny_spec("int4", Phase::kPrefill), testing::round_number_chip());
+  std::uint64_t sum = 0;
+  for (const BufferDecl& b : w.program.buffers) sum += b.bytes;
+  EXPECT_LT(w.sram_bytes, sum);
+  EXPECT_EQ(w.sram_bytes, w.program.sram_bytes());
+}
+
 }  // namespace
 }  // namespace lpusim

@@ -751,17 +751,71 @@ Program decoder_block(const LlmStep& s, const HwConfig& hw) {
   return b.finish();
 }
 
+// The same block with SRAM planned by live phases (each op in its StepPhase, as emit_layer puts
+// it) and, with s.spill_residual, the residual stream stored off chip between its uses.
+Program phased_decoder_block(const LlmStep& s, const HwConfig& hw) {
+  ProgramBuilder b;
+  const LlmActivations a = declare_llm_ops(b, s);
+  const std::uint64_t r = s.rows(), d = s.hidden, qw = s.heads * s.head_dim;
+  const View h = f32_rows(a.h, d);
+  const auto phase = [&b](StepPhase p) { b.set_phase(phase_id(p)); };
+  phase(StepPhase::kEmbed);
+  emit_step_tables(b, s);
+  emit_embedding(b, s);
+  phase(StepPhase::kAttnNorm);
+  emit_residual_spill(b, s, "layer0.residual.spill");
+  emit_rms_norm(b, s, NormIo{"layer0.attn_norm", f32_rows(a.x, d), h, r});
+  phase(StepPhase::kQkv);
+  emit_block_gemm(b, hw, "layer0.attn.q", h, a.q, r, d, qw, false);
+  emit_block_gemm(b, hw, "layer0.attn.k", h, a.k, r, d, s.kv_heads * s.head_dim, true);
+  emit_block_gemm(b, hw, "layer0.attn.v", h, a.v, r, d, s.kv_heads * s.head_dim, true);
+  phase(StepPhase::kRope);
+  emit_rope(b, s, "layer0");
+  phase(StepPhase::kAttention);
+  emit_attention(b, s, "layer0");
+  phase(StepPhase::kOProj);
+  emit_block_gemm(b, hw, "layer0.attn.o", f32_rows(a.attn, qw), a.y, r, qw, d, false);
+  phase(StepPhase::kAttnResidual);
+  emit_residual_add(b, s, "layer0.residual");
+  phase(StepPhase::kMlpNorm);
+  emit_residual_spill(b, s, "layer0.residual.spill");
+  emit_rms_norm(b, s, NormIo{"layer0.mlp_norm", f32_rows(a.x, d), h, r});
+  phase(StepPhase::kGateUp);
+  emit_block_gemm(b, hw, "layer0.mlp.gate", h, a.gate, r, d, s.ffn, false);
+  emit_block_gemm(b, hw, "layer0.mlp.up", h, a.up, r, d, s.ffn, true);
+  phase(StepPhase::kSwiglu);
+  emit_swiglu(b, s, "layer0.mlp.silu");
+  phase(StepPhase::kDown);
+  emit_block_gemm(b, hw, "layer0.mlp.down", f32_rows(a.gate, s.ffn), a.y, r, s.ffn, d, false);
+  phase(StepPhase::kMlpResidual);
+  emit_residual_add(b, s, "layer0.residual");
+  phase(StepPhase::kFinalNorm);
+  emit_rms_norm(b, s, NormIo{"final_norm", f32_rows(a.x, d), h, s.batch});
+  phase(StepPhase::kHead);
+  emit_block_gemm(b, hw, "lm_head", h, a.logits, s.batch, d, s.vocab, false);
+  emit_logits_store(b, s);
+  return b.finish();
+}
+
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// A seed from a region's name (FNV-1a), so that a region holds the same data in programs that
+// declare other regions besides (a spill region) or in another order.
+unsigned name_seed(const std::string& name) {
+  std::uint32_t h = 2166136261U;
+  for (const char c : name) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619U;
+  return h;
+}
+
 void fill_block_regions(ReferenceMachine& m, const Program& p, const LlmStep& s) {
-  std::mt19937 rng(41);
   for (std::size_t i = 0; i < p.regions.size(); ++i) {
     const std::string& name = p.regions[i].name;
     Bytes8& mem = m.regions[i];
-    const auto seed = static_cast<unsigned>(100 + i);
+    const unsigned seed = name_seed(name);
+    std::mt19937 rng(seed);
     if (ends_with(name, ".qweight")) {
       for (std::uint8_t& byte : mem) byte = static_cast<std::uint8_t>(rng());
     } else if (ends_with(name, ".scales")) {
@@ -796,6 +850,78 @@ TEST(DecoderBlock, WithGemmRing_SameFiniteLogitsUnderEveryInterleaving) {
                 runs.front().regions[region_id(p, "layer0.k_cache")]);
     }
   }
+}
+
+// Planning SRAM by live phases and spilling the residual stream move where values sit, never
+// what is computed: the logits and the appended KV cache are the same bits as the unplanned
+// block's under every interleaving the reference machine tries.
+TEST(DecoderBlock, PlannedAndSpilled_SameLogitsAndCacheBitForBit) {
+  for (const LlmStep& base : {small_step(1, 6), small_step(3, 0)}) {
+    const Program plain = decoder_block(base, tiny_hw());
+    const std::vector<ReferenceMachine> want =
+        run_everywhere(plain, [&](ReferenceMachine& m) { fill_block_regions(m, plain, base); });
+    for (const bool spill : {false, true}) {
+      LlmStep s = base;
+      s.plan_sram = true;
+      s.spill_residual = spill;
+      const Program p = phased_decoder_block(s, tiny_hw());
+      EXPECT_LT(p.sram_bytes(), plain.sram_bytes());
+      EXPECT_EQ(p.sram_bytes_in(phase_bit(StepPhase::kGateUp)) <
+                    decoder_block(base, tiny_hw()).sram_bytes(),
+                true);
+      const std::vector<ReferenceMachine> runs =
+          run_everywhere(p, [&](ReferenceMachine& m) { fill_block_regions(m, p, s); });
+      for (const ReferenceMachine& m : runs) {
+        EXPECT_EQ(m.regions[region_id(p, "logits")],
+                  want.front().regions[region_id(plain, "logits")])
+            << "spill " << spill;
+        EXPECT_EQ(m.regions[region_id(p, "layer0.k_cache")],
+                  want.front().regions[region_id(plain, "layer0.k_cache")]);
+        EXPECT_EQ(m.regions[region_id(p, "layer0.v_cache")],
+                  want.front().regions[region_id(plain, "layer0.v_cache")]);
+      }
+      EXPECT_EQ(p.regions.size() - plain.regions.size(), spill ? 1U : 0U);
+    }
+  }
+}
+
+// An instruction that touches a buffer outside the phases the plan gave it is refused: the
+// builder checks the plan against every instruction.
+TEST(DecoderBlock, OpOutsideItsPhase_IsRefused) {
+  LlmStep s = small_step(1, 6);
+  s.plan_sram = true;
+  ProgramBuilder b;
+  declare_llm_ops(b, s);
+  b.set_phase(phase_id(StepPhase::kAttention));  // act.gate is dead there
+  EXPECT_THROW(emit_swiglu(b, s, "layer0.mlp.silu"), SimulationError);
+  b.set_phase(-1);  // no phase at all
+  EXPECT_THROW(emit_swiglu(b, s, "layer0.mlp.silu"), SimulationError);
+}
+
+TEST(StepLiveness, ValuesLiveFromTheirWriteToTheirLastRead) {
+  const ActivationLiveness l = plan_step_liveness(false);
+  const auto phases = [](std::initializer_list<StepPhase> ps) {
+    std::uint64_t m = 0;
+    for (const StepPhase p : ps) m |= phase_bit(p);
+    return m;
+  };
+  using P = StepPhase;
+  EXPECT_EQ(l.gate, phases({P::kGateUp, P::kSwiglu, P::kDown}));
+  EXPECT_EQ(l.up, phases({P::kGateUp, P::kSwiglu}));
+  EXPECT_EQ(l.q, phases({P::kQkv, P::kRope}));
+  EXPECT_EQ(l.v, phases({P::kQkv, P::kRope, P::kAttention}));
+  EXPECT_EQ(l.attn, phases({P::kAttention, P::kOProj}));
+  EXPECT_EQ(l.y, phases({P::kOProj, P::kAttnResidual, P::kDown, P::kMlpResidual}));
+  EXPECT_EQ(l.h, phases({P::kAttnNorm, P::kQkv, P::kMlpNorm, P::kGateUp, P::kFinalNorm, P::kHead}));
+  EXPECT_EQ(l.logits, phases({P::kHead}));
+  // The residual stream lives through every phase but the LM head, unless it spills: then only
+  // where it is read or written.
+  EXPECT_EQ(l.x, phases({P::kEmbed, P::kAttnNorm, P::kQkv, P::kRope, P::kAttention, P::kOProj,
+                         P::kAttnResidual, P::kMlpNorm, P::kGateUp, P::kSwiglu, P::kDown,
+                         P::kMlpResidual, P::kFinalNorm}));
+  EXPECT_EQ(plan_step_liveness(true).x, phases({P::kEmbed, P::kAttnNorm, P::kAttnResidual,
+                                                P::kMlpNorm, P::kMlpResidual, P::kFinalNorm}));
+  EXPECT_EQ(plan_step_liveness(true).gate, l.gate);
 }
 
 TEST(DecoderBlock, BuildTwice_IdenticalProgram) {
