@@ -76,7 +76,7 @@ const HwKey kHwKeys[] = {
    },
    [](const HwConfig& c) { return number(static_cast<double>(c.memory.capacity.count)); }},
   {{"sram.capacity", KeyKind::kBytes, "", 1, false, 1099511627776, "", "220 MiB",
-    "On-chip SRAM capacity. A program whose buffers do not fit is an error, not a silent spill.",
+    "On-chip SRAM capacity. Buffers share it by their live ranges; when they do not fit, the residual stream spills to memory (spill_bytes); a step that does not fit even then is an error.",
     ""},
    [](HwConfig& c, const KeyValue& v) {
      c.sram.capacity = Bytes{static_cast<std::uint64_t>(v.number)};

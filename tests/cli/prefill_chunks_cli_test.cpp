@@ -33,7 +33,7 @@ void expect_chunked_above_floors(const nlohmann::json& p) {
 }
 
 TEST(PrefillChunksCli, LongPromptOnTheDefaultChipRunsInChunks) {
-  expect_chunked_above_floors(prefill_of({"run", "--prompt", "384"}));
+  expect_chunked_above_floors(prefill_of({"run", "--prompt", "1024"}));
 }
 
 TEST(PrefillChunksCli, BatchedPromptOnTheDefaultChipRunsInChunks) {
@@ -76,22 +76,22 @@ TEST(PrefillChunksCli, TextReportOfAPromptThatFits_HasNoChunkLine) {
 TEST(PrefillChunksCli, TextReportHasTheChunkLine) {
   TempDir dir;
   const testing::CliResult r = run_lpusim({"run", "--model", "llama2-7b", "--prompt", "64",
-                                           "--context", "64", "--set", "sram.capacity=12MiB"},
+                                           "--context", "64", "--set", "sram.capacity=10MiB"},
                                           dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("prefill chunks (of 16 tokens per sequence)        4  chunks"));
+  EXPECT_THAT(r.out, HasSubstr("prefill chunks (of 22 tokens per sequence)        3  chunks"));
 }
 
 TEST(PrefillChunksCli, EachChunkIsTracedAsItsOwnRun) {
   TempDir dir;
   const testing::CliResult r =
       run_lpusim({"run", "--model", "llama2-7b", "--prompt", "64", "--context", "64", "--set",
-                  "sram.capacity=12MiB", "--trace", dir.file("t.json"), "--trace-limit", "1000"},
+                  "sram.capacity=10MiB", "--trace", dir.file("t.json"), "--trace-limit", "1000"},
                  dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string trace = testing::read_file(dir.file("t.json"));
-  for (const char* run : {"prefill chunk 1/4 (batch 1, prompt 64, past 0, tokens 16)",
-                          "prefill chunk 4/4 (batch 1, prompt 64, past 48, tokens 16)"}) {
+  for (const char* run : {"prefill chunk 1/3 (batch 1, prompt 64, past 0, tokens 22)",
+                          "prefill chunk 3/3 (batch 1, prompt 64, past 44, tokens 20)"}) {
     EXPECT_THAT(trace, HasSubstr(run));
   }
 }

@@ -29,7 +29,7 @@ using testing::TempDir;
 const std::vector<std::string> kTinyRun = {
     "run",     "--hw",  "seed-80gbps",         "--model", "tests/data/sweeps/tiny-model.yaml",
     "--quant", "int4",  "--context",           "64",      "--prompt",
-    "8",       "--set", "sram.capacity=256KiB"};
+    "8",       "--set", "sram.capacity=200KiB"};
 
 std::string tiny_run(const std::string& format) {
   TempDir dir;
