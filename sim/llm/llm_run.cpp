@@ -143,6 +143,9 @@ PhaseResult simulate_prefill(Simulation& simulation, const WorkloadSpec& spec, c
     r.chunk_tokens = chunk_tokens;
     return r;
   }
+  // The last chunk holds the most KV cache: refuse a memory.capacity it exceeds before any chunk
+  // is simulated.
+  check_workload_memory(chunk_spec(spec, chunks.back(), true), hw);
   ChipRunSum sum;
   StepWork work;
   work.tokens = 0;

@@ -410,12 +410,41 @@ Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers, 
 
 namespace {
 
+// The footprint of the whole step from its one-layer program: every layer declares the same
+// regions (named "layer0." there), the rest are declared once.
+ProgramFootprint footprint_of_layers(const Program& one_layer, std::string_view embedding,
+                                     int layers) {
+  ProgramFootprint f;
+  const auto count = static_cast<std::uint64_t>(layers);
+  for (const RegionDecl& r : one_layer.regions) {
+    const std::uint64_t times = r.name.rfind("layer0.", 0) == 0 ? count : 1;
+    switch (region_kind(r.name, embedding)) {
+      case RegionKind::kWeight:
+        f.weight_bytes += times * r.bytes;
+        break;
+      case RegionKind::kKv:
+        f.kv_bytes += times * r.bytes;
+        break;
+      case RegionKind::kSpill:
+        f.spill_bytes += times * r.bytes;
+        break;
+      case RegionKind::kOther:
+        f.other_bytes += times * r.bytes;
+        break;
+    }
+  }
+  return f;
+}
+
 // The one-layer program without, then with the residual spilled (SRAM short).
 SramFit sram_fit(const WorkloadSpec& spec, const HwConfig& hw) {
   SramFit fit;
   for (const bool spill : {false, true}) {
     try {
-      fit.sram_bytes = build_program(spec, hw, 1, spill).sram_bytes();
+      const Program one_layer = build_program(spec, hw, 1, spill);
+      fit.sram_bytes = one_layer.sram_bytes();
+      fit.footprint =
+          footprint_of_layers(one_layer, make_step(spec, hw).embedding_region, spec.model.layers);
       fit.fits = true;
       fit.spill = spill;
       return fit;
@@ -432,6 +461,7 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   check_workload(spec, hw);
   const SramFit fit = sram_fit(spec, hw);
   if (!fit.fits) throw SimulationError(fit.reason);
+  check_memory_capacity(spec, hw, fit.footprint);  // before the whole program is built
   const LlmStep step = make_step(spec, hw, fit.spill);
   Workload w;
   w.program = build_program(spec, hw, spec.model.layers, fit.spill);
@@ -439,15 +469,20 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   w.resident_bytes = hw.weights == WeightPlacement::kResident ? resident_weight_bytes(spec) : 0;
   w.tokens = step.rows();
   w.sram_bytes = w.program.sram_bytes();
-  const ProgramFootprint footprint = program_footprint(w.program, step.embedding_region);
-  w.footprint_bytes = footprint.total();
-  check_memory_capacity(spec, hw, footprint);
+  w.footprint_bytes = program_footprint(w.program, step.embedding_region).total();
   return w;
 }
 
 SramFit workload_sram_fit(const WorkloadSpec& spec, const HwConfig& hw) {
   check_workload(spec, hw);
   return sram_fit(spec, hw);
+}
+
+void check_workload_memory(const WorkloadSpec& spec, const HwConfig& hw) {
+  check_workload(spec, hw);
+  const SramFit fit = sram_fit(spec, hw);
+  if (!fit.fits) throw SimulationError(fit.reason);
+  check_memory_capacity(spec, hw, fit.footprint);
 }
 
 std::string_view layer_kind_of_tag(std::string_view tag) {

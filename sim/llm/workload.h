@@ -102,9 +102,18 @@ struct SramFit {
   bool fits = false;
   bool spill = false;            // it fits only with the residual stream spilled
   std::uint64_t sram_bytes = 0;  // the program's buffers when it fits
-  std::string reason;            // the SRAM error when it does not (with the spill)
+  // When it fits: the whole step's off-chip footprint, from the one-layer program's regions (those
+  // of layer 0 counted once per layer): memory.capacity is checked on it before the whole program
+  // is built.
+  ProgramFootprint footprint;
+  std::string reason;  // the SRAM error when it does not (with the spill)
 };
 SramFit workload_sram_fit(const WorkloadSpec& spec, const HwConfig& hw);
+
+// What build_workload checks before it builds the whole program, and nothing more: the spec, the
+// SRAM fit and memory.capacity (from the one-layer program). A chunked prefill checks its last
+// (largest) chunk with it before it simulates the first.
+void check_workload_memory(const WorkloadSpec& spec, const HwConfig& hw);
 
 // SRAM bytes the model's weights take when resident: every linear layer's codes, scales and
 // offsets plus the RMSNorm weights (the embedding table stays off chip).

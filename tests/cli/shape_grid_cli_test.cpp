@@ -74,8 +74,8 @@ TEST(ShapeGrid, DefaultModelBatch256AtContext2048_Decodes) {
 TEST(ShapeGrid, Llama3_70bBatch256_FitsByLiveRanges) {
   TempDir dir;
   const testing::CliResult r =
-      run_lpusim({"run", "--model", "llama3-70b", "--quant", "int8", "--batch", "256",
-                  "--context", "2048", "--no-prefill", "--format", "json"},
+      run_lpusim({"run", "--model", "llama3-70b", "--quant", "int8", "--batch", "256", "--context",
+                  "2048", "--no-prefill", "--format", "json"},
                  dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);

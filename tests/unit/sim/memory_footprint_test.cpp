@@ -92,6 +92,36 @@ TEST(MemoryCapacity, OneByteShortOfTheFootprint_IsASimulationErrorNamingTheBytes
   }
 }
 
+// memory.capacity is checked before the whole program is built, on the footprint worked out from
+// the one-layer program; it is the footprint of the program built, byte for byte.
+TEST(MemoryCapacity, FootprintFromOneLayer_IsTheWholeProgramsFootprint) {
+  const HwConfig hw = testing::round_number_chip();
+  for (const Phase phase : {Phase::kDecode, Phase::kPrefill}) {
+    const WorkloadSpec s = spec_of(phase, KvFormat::kInt8);
+    const SramFit fit = workload_sram_fit(s, hw);
+    ASSERT_TRUE(fit.fits);
+    const ProgramFootprint built = program_footprint(build_workload(s, hw).program);
+    EXPECT_EQ(fit.footprint.weight_bytes, built.weight_bytes);
+    EXPECT_EQ(fit.footprint.kv_bytes, built.kv_bytes);
+    EXPECT_EQ(fit.footprint.spill_bytes, built.spill_bytes);
+    EXPECT_EQ(fit.footprint.other_bytes, built.other_bytes);
+  }
+}
+
+// The check a chunked prefill makes on its last chunk (the most KV cache) before it simulates the
+// first (sim/llm/llm_run.cpp): a capacity the first chunk fits in refuses the whole prompt.
+TEST(MemoryCapacity, CheckOfTheWholePrompt_RefusesWhatOnlyTheFirstChunkFits) {
+  HwConfig hw = testing::round_number_chip();
+  WorkloadSpec s = spec_of(Phase::kPrefill);
+  s.prompt = 48;
+  hw.sram.capacity = Bytes{300u << 10};  // a few chunks
+  WorkloadSpec first = s;
+  first.prompt = 1;
+  hw.memory.capacity = Bytes{build_workload(first, hw).footprint_bytes + 1};
+  EXPECT_THROW(check_workload_memory(s, hw), SimulationError);
+  EXPECT_NO_THROW(check_workload_memory(first, hw));
+}
+
 TEST(MemoryCapacity, ZeroMeansNotChecked) {
   HwConfig hw = testing::round_number_chip();
   hw.memory.capacity = Bytes{0};
