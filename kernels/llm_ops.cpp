@@ -60,6 +60,7 @@ class LlmState : public BuilderExtension {
   AttentionPlan plan;
   AttnRing ring;
   std::uint32_t logits_ready = 0;
+  Slots slice_ready{}, slice_free{};  // sliced LM head: VXM -> MEM and back, per slice buffer
   std::uint32_t spill_x = 0, spill_ready = 0, spill_loaded = 0;  // spill_residual
   std::uint64_t norms = 0;  // norm weight loads so far (ring position)
   std::uint64_t jobs = 0;   // attention tiles so far (ring position)
@@ -111,7 +112,8 @@ bool same_step(const LlmStep& a, const LlmStep& b) {
          a.resident_norms == b.resident_norms && a.embedding_region == b.embedding_region &&
          a.sram_capacity == b.sram_capacity && a.max_key_tile == b.max_key_tile &&
          a.max_attention_depth == b.max_attention_depth && a.mxm_key_quantum == b.mxm_key_quantum &&
-         a.plan_sram == b.plan_sram && a.spill_residual == b.spill_residual;
+         a.plan_sram == b.plan_sram && a.spill_residual == b.spill_residual &&
+         a.logits_slice == b.logits_slice;
 }
 
 // ---- SRAM planning ------------------------------------------------------------------------
@@ -195,6 +197,7 @@ void plan_activations(ProgramBuilder& b, const LlmActivations& a, const LlmStep&
       {a.v, l.v}, {a.qr, l.qr},     {a.kr, l.kr}, {a.attn, l.attn},
       {a.y, l.y}, {a.gate, l.gate}, {a.up, l.up}, {a.logits, l.logits}};
   for (const auto& [buffer, mask] : masks) b.set_buffer_live(buffer, mask);
+  if (a.logits1 != 0) b.set_buffer_live(a.logits1, l.logits);
 }
 
 // Marks the buffers declared since `first` live only in `phases` (when the step plans SRAM).
@@ -219,7 +222,9 @@ void declare_activations(ProgramBuilder& b, LlmState& st, const LlmStep& s) {
   a.y = b.add_buffer("act.y", r * s.hidden);
   a.gate = b.add_buffer("act.gate", r * s.ffn);
   a.up = b.add_buffer("act.up", r * s.ffn);
-  a.logits = b.add_buffer("act.logits", s.batch * s.vocab * kF32Bytes);
+  const bool sliced = s.logits_slice > 0 && s.logits_slice < s.vocab;
+  a.logits = b.add_buffer("act.logits", s.batch * (sliced ? s.logits_slice : s.vocab) * kF32Bytes);
+  if (sliced) a.logits1 = b.add_buffer("act.logits1", s.batch * s.logits_slice * kF32Bytes);
   plan_activations(b, a, s);
 }
 
@@ -253,6 +258,12 @@ void declare_norm_and_tables(ProgramBuilder& b, LlmState& st, const LlmStep& s) 
   }
   st.logits_region = b.add_region("logits", s.batch * s.vocab * kF32Bytes);
   st.logits_ready = b.add_semaphore("logits.ready");
+  if (s.logits_slice > 0 && s.logits_slice < s.vocab) {
+    for (int i = 0; i < kSlots; ++i) {
+      st.slice_ready[i] = b.add_semaphore(slot_name("logits.slice_ready", i), 0);
+      st.slice_free[i] = b.add_semaphore(slot_name("logits.slice_free", i), 1);
+    }
+  }
   if (s.spill_residual) {
     if (!s.plan_sram) throw InputError("LLM step: spill_residual needs plan_sram");
     st.spill_x = b.add_region("spill.x", s.rows() * s.hidden * kF32Bytes);
@@ -1076,6 +1087,33 @@ void emit_logits_store(ProgramBuilder& builder, const LlmStep& step) {
   builder.notify(Unit::kVxm, st.logits_ready);
   builder.wait(Unit::kMem, st.logits_ready);
   builder.store(st.logits_region, 0, st.act.logits, 0, step.batch * step.vocab * kF32Bytes);
+}
+
+void emit_logits_slice_wait(ProgramBuilder& builder, const LlmStep& step, std::uint64_t slice) {
+  LlmState& st = state(builder, step);
+  const ScopedTag tag(builder, "lm_head");
+  builder.wait(Unit::kVxm, st.slice_free[slot_of(slice)]);
+}
+
+void emit_logits_slice_done(ProgramBuilder& builder, const LlmStep& step, std::uint64_t slice) {
+  LlmState& st = state(builder, step);
+  builder.flush();
+  const ScopedTag tag(builder, "lm_head");
+  builder.notify(Unit::kVxm, st.slice_ready[slot_of(slice)]);
+}
+
+void emit_logits_slice_store(ProgramBuilder& builder, const LlmStep& step, std::uint64_t slice,
+                             std::uint64_t col0, std::uint64_t cols) {
+  LlmState& st = state(builder, step);
+  if (step.logits_slice == 0 || cols > step.logits_slice || col0 + cols > step.vocab) {
+    throw SimulationError("internal: an LM-head slice outside the step's slicing");
+  }
+  const ScopedTag tag(builder, "lm_head");
+  const int slot = slot_of(slice);
+  builder.wait(Unit::kMem, st.slice_ready[slot]);
+  builder.store(st.logits_region, col0 * kF32Bytes, st.act.logits_buffer(slice), 0,
+                cols * kF32Bytes, step.batch, step.vocab * kF32Bytes);
+  builder.notify(Unit::kMem, st.slice_free[slot]);
 }
 
 }  // namespace lpusim

@@ -42,6 +42,10 @@ struct LlmStep {
   // attention/MLP norm reads it (emit_residual_spill), loaded back by the residual add. Needs
   // plan_sram.
   bool spill_residual = false;
+  // Vocabulary columns per LM-head slice (0: the whole vocabulary at once). Sliced, the logits live
+  // in two [batch][logits_slice] buffers, each slice stored to region logits as soon as it is
+  // computed (emit_logits_slice_store), instead of one [batch][vocab] buffer.
+  std::uint64_t logits_slice = 0;
 
   std::uint64_t rows() const { return batch * tokens; }         // activation rows
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to
@@ -54,18 +58,23 @@ struct LlmStep {
 
 // The step's activations: f32 row-major buffers [rows][width].
 struct LlmActivations {
-  std::uint32_t x = 0;       // residual stream [rows][hidden]
-  std::uint32_t h = 0;       // normed activations [rows][hidden] (GEMM input)
-  std::uint32_t q = 0;       // q_proj output [rows][heads*head_dim]
-  std::uint32_t k = 0;       // k_proj output [rows][kv_heads*head_dim]
-  std::uint32_t v = 0;       // v_proj output [rows][kv_heads*head_dim]
-  std::uint32_t qr = 0;      // q after RoPE
-  std::uint32_t kr = 0;      // k after RoPE
-  std::uint32_t attn = 0;    // attention output [rows][heads*head_dim] (o_proj input)
-  std::uint32_t y = 0;       // o_proj / down_proj output [rows][hidden]
-  std::uint32_t gate = 0;    // gate_proj output, then silu(gate) * up [rows][ffn]
-  std::uint32_t up = 0;      // up_proj output [rows][ffn]
-  std::uint32_t logits = 0;  // LM head output [batch][vocab]
+  std::uint32_t x = 0;        // residual stream [rows][hidden]
+  std::uint32_t h = 0;        // normed activations [rows][hidden] (GEMM input)
+  std::uint32_t q = 0;        // q_proj output [rows][heads*head_dim]
+  std::uint32_t k = 0;        // k_proj output [rows][kv_heads*head_dim]
+  std::uint32_t v = 0;        // v_proj output [rows][kv_heads*head_dim]
+  std::uint32_t qr = 0;       // q after RoPE
+  std::uint32_t kr = 0;       // k after RoPE
+  std::uint32_t attn = 0;     // attention output [rows][heads*head_dim] (o_proj input)
+  std::uint32_t y = 0;        // o_proj / down_proj output [rows][hidden]
+  std::uint32_t gate = 0;     // gate_proj output, then silu(gate) * up [rows][ffn]
+  std::uint32_t up = 0;       // up_proj output [rows][ffn]
+  std::uint32_t logits = 0;   // LM head output [batch][vocab] (sliced: [batch][logits_slice])
+  std::uint32_t logits1 = 0;  // sliced: the second slice buffer (odd slices)
+  // The buffer of LM-head slice `slice`.
+  std::uint32_t logits_buffer(std::uint64_t slice) const {
+    return slice % 2 == 0 ? logits : logits1;
+  }
 };
 
 // ---- SRAM planning (docs/ARCHITECTURE.md "SRAM planning") ----
@@ -202,5 +211,16 @@ void emit_residual_add(ProgramBuilder& builder, const LlmStep& step, std::string
 // Stores act.logits (f32 [batch][vocab]) to region "logits" once the LM head's epilogue is done.
 // Tag "lm_head".
 void emit_logits_store(ProgramBuilder& builder, const LlmStep& step);
+
+// A sliced LM head (step.logits_slice), per slice `slice` computed into act.logits_buffer(slice):
+// emit_logits_slice_wait before its GEMM (the VXM waits until the buffer's previous slice is
+// stored), emit_logits_slice_done right after it (flush, and the VXM tells the MEM queue), and
+// emit_logits_slice_store once the next slice's GEMM is emitted (the MEM queue stores its `cols`
+// columns to region "logits" at column `col0`, after the next slice's weight loads, so the store
+// never holds the weight stream back). Tag "lm_head".
+void emit_logits_slice_wait(ProgramBuilder& builder, const LlmStep& step, std::uint64_t slice);
+void emit_logits_slice_done(ProgramBuilder& builder, const LlmStep& step, std::uint64_t slice);
+void emit_logits_slice_store(ProgramBuilder& builder, const LlmStep& step, std::uint64_t slice,
+                             std::uint64_t col0, std::uint64_t cols);
 
 }  // namespace lpusim

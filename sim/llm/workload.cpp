@@ -4,8 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
 
 #include "kernels/elem_sizes.h"
 #include "kernels/error.h"
@@ -94,7 +96,8 @@ void check_spec(const WorkloadSpec& spec) {
   }
 }
 
-LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, bool spill = false) {
+LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, bool spill = false,
+                  std::uint64_t logits_slice = 0) {
   const ModelConfig& m = spec.model;
   LlmStep s;
   s.hidden = static_cast<std::uint64_t>(m.hidden);
@@ -113,6 +116,7 @@ LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, bool spill = fal
   s.mxm_key_quantum = static_cast<std::uint64_t>(std::max(hw.mxm.rows, hw.mxm.cols));
   s.plan_sram = true;
   s.spill_residual = spill;
+  s.logits_slice = logits_slice;
   // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
   s.embedding_region = m.tied_embeddings ? "lm_head.qweight" : "embed_tokens";
   return s;
@@ -263,8 +267,36 @@ void emit_head(ProgramBuilder& b, Build& c, const LlmActivations& a) {
   b.set_phase(phase_id(StepPhase::kFinalNorm));
   emit_rms_norm(b, s, NormIo{"final_norm", last, h, s.batch});
   b.set_phase(phase_id(StepPhase::kHead));
-  emit_linear(b, c, "", "lm_head", h, a.logits, s.batch, false);
-  emit_logits_store(b, s);
+  if (s.logits_slice == 0 || s.logits_slice >= s.vocab) {
+    emit_linear(b, c, "", "lm_head", h, a.logits, s.batch, false);
+    emit_logits_store(b, s);
+    return;
+  }
+  // Sliced over the vocabulary: GEMM lm_head.sI computes columns [I x slice, ...) of the logits
+  // and the MEM queue stores them while the next slice computes.
+  const LinearLayer& head = linear(c, "lm_head");
+  const std::uint64_t slices = ceil_div(s.vocab, s.logits_slice);
+  for (std::uint64_t i = 0; i < slices; ++i) {
+    const std::uint64_t col0 = i * s.logits_slice;
+    GemmSpec g;
+    g.name = fmt::format("lm_head.s{}", i);
+    g.m = s.batch;
+    g.k = static_cast<std::uint64_t>(head.in_features);
+    g.n = std::min(s.logits_slice, s.vocab - col0);
+    g.format = format_of(c, head);
+    g.group_size = c.spec.group_size;
+    GemmIo io;
+    io.x = h;
+    io.y = f32_rows(a.logits_buffer(i), g.n);
+    io.reuse_quantized_x = i > 0;
+    emit_logits_slice_wait(b, s, i);
+    emit_gemm(b, g, c.hw, io);
+    emit_logits_slice_done(b, s, i);
+    if (i > 0) emit_logits_slice_store(b, s, i - 1, col0 - s.logits_slice, s.logits_slice);
+  }
+  const std::uint64_t final_slice = slices - 1;
+  emit_logits_slice_store(b, s, final_slice, final_slice * s.logits_slice,
+                          s.vocab - final_slice * s.logits_slice);
 }
 
 // ---- accounting ----------------------------------------------------------------------------
@@ -389,10 +421,12 @@ void check_workload(const WorkloadSpec& spec, const HwConfig& hw) {
 }
 
 // The step's program with the first `layers` layers emitted (the SRAM check included), the
-// residual stream spilled off chip between its uses when `spill`.
-Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers, bool spill) {
+// residual stream spilled off chip between its uses when plan.spill, the LM head sliced over the
+// vocabulary when plan.logits_slice > 0.
+Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers,
+                      const SramPlan& plan) {
   const bool resident = hw.weights == WeightPlacement::kResident;
-  Build c{spec, hw, make_step(spec, hw, spill), linear_layers(spec.model)};
+  Build c{spec, hw, make_step(spec, hw, plan.spill, plan.logits_slice), linear_layers(spec.model)};
   ProgramBuilder b;
   const LlmActivations act = declare_llm_ops(b, c.step);
   if (resident) declare_resident(b, c);
@@ -436,17 +470,39 @@ ProgramFootprint footprint_of_layers(const Program& one_layer, std::string_view 
   return f;
 }
 
-// The one-layer program without, then with the residual spilled (SRAM short).
+// The LM-head slice a step tries when it does not fit whole: whole MXM column tiles, about ffn
+// columns, so that two slice buffers take no more SRAM than the MLP's gate and up (the LM head
+// is then never the phase that needs the most). 0 when slicing would not help: the vocabulary
+// fits in one slice, the step has no LM head, or the embeddings are tied (the lookup reads the LM
+// head's weights as one region).
+std::uint64_t logits_slice_of(const WorkloadSpec& spec, const HwConfig& hw) {
+  const auto vocab = static_cast<std::uint64_t>(spec.model.vocab);
+  const auto cols = static_cast<std::uint64_t>(hw.mxm.cols);
+  const std::uint64_t slice =
+      std::max(cols, static_cast<std::uint64_t>(spec.model.ffn) / cols * cols);
+  const bool head = spec.phase == Phase::kDecode || spec.final_chunk;
+  if (!head || spec.model.tied_embeddings || slice >= vocab) return 0;
+  return slice;
+}
+
+// The one-layer program as it is, then with the LM head sliced, then with the residual spilled
+// (and the head sliced): the first that fits, the cheaper changes first (slicing costs a few
+// semaphores, spilling costs memory traffic).
 SramFit sram_fit(const WorkloadSpec& spec, const HwConfig& hw) {
   SramFit fit;
-  for (const bool spill : {false, true}) {
+  const std::uint64_t slice = logits_slice_of(spec, hw);
+  std::vector<SramPlan> plans{{false, 0}};
+  if (slice != 0) plans.push_back({false, slice});
+  plans.push_back({true, slice});
+  for (const SramPlan& plan : plans) {
     try {
-      const Program one_layer = build_program(spec, hw, 1, spill);
+      const Program one_layer = build_program(spec, hw, 1, plan);
       fit.sram_bytes = one_layer.sram_bytes();
       fit.footprint =
           footprint_of_layers(one_layer, make_step(spec, hw).embedding_region, spec.model.layers);
       fit.fits = true;
-      fit.spill = spill;
+      fit.plan = plan;
+      fit.spill = plan.spill;
       return fit;
     } catch (const SimulationError& e) {
       fit.reason = e.what();
@@ -462,9 +518,9 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   const SramFit fit = sram_fit(spec, hw);
   if (!fit.fits) throw SimulationError(fit.reason);
   check_memory_capacity(spec, hw, fit.footprint);  // before the whole program is built
-  const LlmStep step = make_step(spec, hw, fit.spill);
+  const LlmStep step = make_step(spec, hw, fit.plan.spill, fit.plan.logits_slice);
   Workload w;
-  w.program = build_program(spec, hw, spec.model.layers, fit.spill);
+  w.program = build_program(spec, hw, spec.model.layers, fit.plan);
   account(w, step.embedding_region);
   w.resident_bytes = hw.weights == WeightPlacement::kResident ? resident_weight_bytes(spec) : 0;
   w.tokens = step.rows();

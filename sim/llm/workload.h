@@ -98,9 +98,16 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw);
 // (LlmStep::spill_residual); build_workload builds the first that fits. Throws what
 // build_workload throws for a bad spec or resident weights that do not fit; an SRAM shortfall of
 // the buffers is `reason` instead.
+// How a step's SRAM is planned beyond live ranges (docs/WORKLOAD.md, "SRAM planning").
+struct SramPlan {
+  bool spill = false;              // the residual stream spills off chip between its uses
+  std::uint64_t logits_slice = 0;  // LM-head vocabulary columns per slice (0: whole)
+};
+
 struct SramFit {
   bool fits = false;
-  bool spill = false;            // it fits only with the residual stream spilled
+  SramPlan plan;                 // the first that fits: as it is, the head sliced, spilled
+  bool spill = false;            // it fits only with the residual stream spilled (plan.spill)
   std::uint64_t sram_bytes = 0;  // the program's buffers when it fits
   // When it fits: the whole step's off-chip footprint, from the one-layer program's regions (those
   // of layer 0 counted once per layer): memory.capacity is checked on it before the whole program

@@ -151,6 +151,36 @@ TEST(WorkloadOnChip, ShortSram_SpillsTheResidualAndChangesNothingElse) {
   EXPECT_EQ(slow.memory.bytes - fast.memory.bytes, spilled.spill_bytes);
 }
 
+// A decode whose logits do not fit whole slices its LM head over the vocabulary: the same weight,
+// KV and logits traffic and MACs as with SRAM enough, in less SRAM, and no faster.
+TEST(WorkloadOnChip, ShortSram_SlicesTheLmHeadAndChangesNothingElse) {
+  const HwConfig roomy = testing::round_number_chip();
+  WorkloadSpec spec = tiny_spec("int4");
+  spec.batch = 64;
+  spec.model.vocab = 32000;  // the logits, 64 x 32000 x 4 bytes, outweigh every other activation
+  ASSERT_EQ(workload_sram_fit(spec, roomy).plan.logits_slice, 0U);
+  HwConfig tight = roomy;
+  tight.sram.capacity = Bytes{smallest_fitting_sram(spec, roomy)};
+  const SramFit fit = workload_sram_fit(spec, tight);
+  ASSERT_GT(fit.plan.logits_slice, 0U) << "the smallest SRAM it fits in needs a sliced head";
+
+  const Workload plain = build_workload(spec, roomy);
+  const Workload sliced = build_workload(spec, tight);
+  EXPECT_EQ(sliced.weight_bytes, plain.weight_bytes);
+  EXPECT_EQ(sliced.kv_bytes, plain.kv_bytes);
+  EXPECT_EQ(sliced.other_bytes, plain.other_bytes);
+  EXPECT_EQ(sliced.macs, plain.macs);
+  // The smallest SRAM may need the residual spilled as well: its region is the only other one.
+  const std::uint64_t spill_region = fit.plan.spill ? spec.batch * spec.model.hidden * 4 : 0;
+  EXPECT_EQ(sliced.footprint_bytes, plain.footprint_bytes + spill_region);
+  EXPECT_LT(sliced.sram_bytes, plain.sram_bytes);
+  const ChipRunResult fast = testing::run_on_test_chip(plain.program, roomy);
+  const ChipRunResult slow = testing::run_on_test_chip(sliced.program, tight);
+  EXPECT_GE(slow.elapsed_fs, fast.elapsed_fs);
+  EXPECT_GE(seconds(slow), bandwidth_floor_s(sliced, tight));
+  EXPECT_EQ(slow.memory.bytes, fast.memory.bytes - plain.spill_bytes + sliced.spill_bytes);
+}
+
 // Planning SRAM by live ranges lets a step fit that the sum of its buffers would not: the
 // activations of the attention, the MLP and the LM head never all hold values at once.
 TEST(WorkloadOnChip, LiveRanges_NeedLessSramThanTheSumOfTheBuffers) {
