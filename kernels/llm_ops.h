@@ -34,6 +34,9 @@ struct LlmStep {
   // Keys one MXM pass covers (the larger of mxm.rows and mxm.cols): key tiles shorter than the
   // whole context are whole multiples of it, so no pass of QK^T or P V runs part-empty (0: any).
   std::uint64_t mxm_key_quantum = 0;
+  // MXM planes (mxm.planes): a prompt's attention MATMULs, one or two passes of many rows each,
+  // are cut into this many row blocks so that their passes run on every plane (0 or 1: uncut).
+  std::uint64_t mxm_planes = 0;
 
   std::uint64_t rows() const { return batch * tokens; }         // activation rows
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to

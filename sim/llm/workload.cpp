@@ -110,6 +110,7 @@ LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw) {
   s.resident_norms = hw.weights == WeightPlacement::kResident;
   s.sram_capacity = hw.sram.capacity.count;
   s.mxm_key_quantum = static_cast<std::uint64_t>(std::max(hw.mxm.rows, hw.mxm.cols));
+  s.mxm_planes = static_cast<std::uint64_t>(hw.mxm.planes);
   // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
   s.embedding_region = m.tied_embeddings ? "lm_head.qweight" : "embed_tokens";
   return s;
