@@ -22,6 +22,9 @@ constexpr int kSlots = 2;                               // double buffering
 constexpr double kInt8Max = 127.0;                      // int8 KV: scale = max|x| / 127
 constexpr double kScaleFloor = 1.1754943508222875e-38;  // FLT_MIN: no zero scales
 constexpr std::uint64_t kTokenStride = 7919;            // placeholder token ids (a prime)
+// Fewest rows of an attention MATMUL's row block: below, the weight install of the block's
+// passes (8 cycles for a 320 x 128 f16 tile on the TSP) is a large share of its time.
+constexpr std::uint64_t kMinAttentionRowBlock = 64;
 
 using Slots = std::array<std::uint32_t, kSlots>;
 const ElemType kFloat32 = ElemType::kF32;
@@ -113,7 +116,7 @@ bool same_step(const LlmStep& a, const LlmStep& b) {
          a.sram_capacity == b.sram_capacity && a.max_key_tile == b.max_key_tile &&
          a.max_attention_depth == b.max_attention_depth && a.mxm_key_quantum == b.mxm_key_quantum &&
          a.plan_sram == b.plan_sram && a.spill_residual == b.spill_residual &&
-         a.logits_slice == b.logits_slice;
+         a.logits_slice == b.logits_slice && a.mxm_planes == b.mxm_planes;
 }
 
 // ---- SRAM planning ------------------------------------------------------------------------
@@ -770,36 +773,66 @@ void emit_softmax(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const
   b.notify(Unit::kVxm, r.p_ready[t.slot]);
 }
 
-// MXM: S = Q K^T of one tile, one MATMUL per block: [blocks x G P][keys].
+// The row blocks [first, first + count) a prompt's attention MATMUL of `rows` rows is cut into.
+// One MATMUL of P x G rows and one or two passes holds one plane for 4 x its rows (f16) while
+// the queue moves on after a quarter of that: its results land late and the softmax after it
+// waits. Cut into mxm_planes row blocks, each block's passes take their own plane and the last
+// results land after about a quarter of the time; the queue's occupancy and the MACs are the
+// same. A decode step (a few rows per block) stays whole: each cut re-installs the weights.
+struct RowBlock {
+  std::uint64_t first = 0, count = 0;
+};
+std::vector<RowBlock> attention_row_blocks(const LlmStep& s, std::uint64_t rows) {
+  const std::uint64_t pieces =
+      s.tokens > 1 && s.mxm_planes > 1
+          ? std::clamp<std::uint64_t>(rows / kMinAttentionRowBlock, 1, s.mxm_planes)
+          : 1;
+  std::vector<RowBlock> blocks;
+  std::uint64_t first = 0;
+  for (std::uint64_t i = 0; i < pieces; ++i) {
+    const std::uint64_t count = rows / pieces + (i < rows % pieces ? 1 : 0);
+    blocks.push_back({first, count});
+    first += count;
+  }
+  return blocks;
+}
+
+// MXM: S = Q K^T of one tile, one MATMUL per block (and row block): [blocks x G P][keys].
 void emit_scores_matmul(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
   const AttnRing& r = st.ring;
   const std::uint64_t m = block_rows(s);
   const std::uint64_t d = s.head_dim;
   b.wait(Unit::kMxm, r.op_ready[t.slot]);
   for (std::uint64_t k = 0; k < t.blocks; ++k) {
-    b.matmul(kHalf, r.scores[t.slot], k * m * t.keys * kF32Bytes,
-             contiguous_view(key_operand(st, s, t.slot), k * key_block_bytes(st, s), kHalf, d),
-             contiguous_view(r.qg[t.slot], k * m * d * kFp16Bytes, kHalf, d),
-             static_cast<std::uint32_t>(m), static_cast<std::uint32_t>(d),
-             static_cast<std::uint32_t>(t.keys), 0);
+    for (const RowBlock& rb : attention_row_blocks(s, m)) {
+      const std::uint64_t row0 = k * m + rb.first;
+      b.matmul(kHalf, r.scores[t.slot], row0 * t.keys * kF32Bytes,
+               contiguous_view(key_operand(st, s, t.slot), k * key_block_bytes(st, s), kHalf, d),
+               contiguous_view(r.qg[t.slot], row0 * d * kFp16Bytes, kHalf, d),
+               static_cast<std::uint32_t>(rb.count), static_cast<std::uint32_t>(d),
+               static_cast<std::uint32_t>(t.keys), 0);
+    }
   }
   b.notify(Unit::kMxm, r.scores_full[t.slot]);
   if (s.past > 0 && s.kv == KvCacheFormat::kFp16) b.notify(Unit::kMxm, r.mem_free[t.slot]);
 }
 
-// MXM: O = P V of one tile into its out slot, one MATMUL per block; the slot's operands are free
-// afterwards.
+// MXM: O = P V of one tile into its out slot, one MATMUL per block (and row block); the slot's
+// operands are free afterwards.
 void emit_pv_matmul(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const Tile& t) {
   const AttnRing& r = st.ring;
   const std::uint64_t m = block_rows(s);
   b.wait(Unit::kMxm, r.p_ready[t.slot]);
   for (std::uint64_t k = 0; k < t.blocks; ++k) {
-    b.matmul(kHalf, r.out[t.slot], k * m * s.head_dim * kF32Bytes,
-             View{r.vt[t.slot], k * key_block_bytes(st, s), kFp16Bytes,
-                  s64(st.plan.key_tile * kFp16Bytes)},
-             contiguous_view(r.probs[t.slot], k * m * t.keys * kFp16Bytes, kHalf, t.keys),
-             static_cast<std::uint32_t>(m), static_cast<std::uint32_t>(t.keys),
-             static_cast<std::uint32_t>(s.head_dim), 0);
+    for (const RowBlock& rb : attention_row_blocks(s, m)) {
+      const std::uint64_t row0 = k * m + rb.first;
+      b.matmul(kHalf, r.out[t.slot], row0 * s.head_dim * kF32Bytes,
+               View{r.vt[t.slot], k * key_block_bytes(st, s), kFp16Bytes,
+                    s64(st.plan.key_tile * kFp16Bytes)},
+               contiguous_view(r.probs[t.slot], row0 * t.keys * kFp16Bytes, kHalf, t.keys),
+               static_cast<std::uint32_t>(rb.count), static_cast<std::uint32_t>(t.keys),
+               static_cast<std::uint32_t>(s.head_dim), 0);
+    }
   }
   b.notify(Unit::kMxm, r.out_full[t.slot]);
   b.notify(Unit::kMxm, r.op_free[t.slot]);

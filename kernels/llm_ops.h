@@ -46,6 +46,9 @@ struct LlmStep {
   // in two [batch][logits_slice] buffers, each slice stored to region logits as soon as it is
   // computed (emit_logits_slice_store), instead of one [batch][vocab] buffer.
   std::uint64_t logits_slice = 0;
+  // MXM planes (mxm.planes): a prompt's attention MATMULs, one or two passes of many rows each,
+  // are cut into this many row blocks so that their passes run on every plane (0 or 1: uncut).
+  std::uint64_t mxm_planes = 0;
 
   std::uint64_t rows() const { return batch * tokens; }         // activation rows
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to

@@ -117,6 +117,7 @@ LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, bool spill = fal
   s.plan_sram = true;
   s.spill_residual = spill;
   s.logits_slice = logits_slice;
+  s.mxm_planes = static_cast<std::uint64_t>(hw.mxm.planes);
   // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
   s.embedding_region = m.tied_embeddings ? "lm_head.qweight" : "embed_tokens";
   return s;

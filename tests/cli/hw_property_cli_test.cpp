@@ -131,5 +131,51 @@ TEST(HwProperty, RandomConfigsInRange_GiveFiniteNumbersAboveTheirFloorsOrExit3) 
   std::printf("%d of %d random configs simulated, the others exit 3\n", simulated, kConfigs);
 }
 
+// The decode step's per-token latency (seconds) of `args` with `key=value` set, or -1 (failure
+// recorded) when the run does not exit 0.
+double latency_with(const std::vector<std::string>& args, const std::string& key,
+                    const std::string& value) {
+  TempDir dir;
+  std::vector<std::string> all = args;
+  all.insert(all.end(), {"--set", key + "=" + value, "--format", "json"});
+  const CliResult r = run_lpusim(all, dir);
+  EXPECT_EQ(r.exit_code, 0) << key << "=" << value << "\n" << r.err;
+  if (r.exit_code != 0) return -1;
+  return nlohmann::json::parse(r.out).at("per_token_latency_s").get<double>();
+}
+
+// memory.outstanding counts bursts in flight. Below bandwidth x latency / burst (5,235 bursts of
+// 64 B on hbm3-3tbps, 125 on seed-80gbps) a streamed decode step slows; above it nothing changes;
+// raising it never makes the step slower.
+TEST(HwProperty, MemoryOutstanding_BelowBandwidthTimesLatency_SlowsAStreamedDecode) {
+  struct Case {
+    std::string hw;
+    std::uint64_t needed;  // ceil(bandwidth x latency / burst) + 1
+  };
+  for (const Case& c : {Case{"hbm3-3tbps", 5236}, Case{"seed-80gbps", 126}}) {
+    const std::vector<std::string> run = {"run",       "--hw",    c.hw,   "--model",
+                                          "llama2-7b", "--quant", "int8", "--no-prefill"};
+    double previous = -1;
+    for (const std::uint64_t outstanding :
+         {std::uint64_t{1}, std::uint64_t{4}, c.needed / 8, c.needed / 2, c.needed - 2, c.needed,
+          2 * c.needed, std::uint64_t{65536}}) {
+      const double latency = latency_with(run, "memory.outstanding", std::to_string(outstanding));
+      if (previous > 0) {
+        EXPECT_LE(latency, previous * (1 + kRelativeTolerance))
+            << c.hw << " outstanding " << outstanding << " is slower than fewer";
+      }
+      if (outstanding <= c.needed / 2) {
+        // Half the needed depth or less: at most half the bandwidth, well above the floor.
+        EXPECT_GT(latency, 1.5 * latency_with(run, "memory.outstanding", "65536"))
+            << c.hw << " outstanding " << outstanding;
+      }
+      previous = latency;
+    }
+    EXPECT_EQ(latency_with(run, "memory.outstanding", std::to_string(c.needed)),
+              latency_with(run, "memory.outstanding", "65536"))
+        << c.hw << ": from bandwidth x latency / burst + 1 on, the channel is never throttled";
+  }
+}
+
 }  // namespace
 }  // namespace lpusim

@@ -101,7 +101,9 @@ TEST(ChipDerived, BackToBackLoads_ShareTheChannelOneAfterTheOther) {
 TEST(ChipDerived, OutstandingLimit_StallsTheFifthLoadUntilTheFirstLands) {
   Program p = with_memory(64);
   for (int i = 0; i < 5; ++i) p.queue(Unit::kMem).push_back(load(64));
-  const ChipRunResult r = testing::run_on_test_chip(p, testing::round_number_chip());
+  HwConfig hw = testing::round_number_chip();
+  hw.memory.outstanding = 4;  // bursts; each load is one
+  const ChipRunResult r = testing::run_on_test_chip(p, hw);
   // 4 outstanding. 64 B = 0.64 ns each: loads 1..4 issue at 0..3 ns and land at 100.64,
   // 101.64, ...; the fifth waits from 4 ns until 100.64 ns, then issues, lands 100 ns later.
   const Femtoseconds first_lands = 100 * kCycle + 640'000;

@@ -58,7 +58,9 @@ TEST(GemmOnChip, SeedChipGemv_Q35OverInt4TimeMatchesTheirByteRatio) {
 }
 
 TEST(GemmOnChip, VeryHighBandwidthLargeGemm_ApproachesTheMacFloor) {
-  const HwConfig hw = shipped("seed-80gbps", {"memory.bandwidth=100 TB/s"});
+  // 100 TB/s x 100 ns = 10 MB in flight: bursts of 1 KiB (9,766 of them) keep it streaming.
+  const HwConfig hw = shipped("seed-80gbps", {"memory.bandwidth=100 TB/s", "memory.burst=1 KiB",
+                                              "memory.outstanding=65536"});
   // Per-channel int8: passes are a full 320 rows deep, so the MXM can be kept busy.
   const StepMetrics m = simulate(gemm(512, 4096, 16384, "int8", kPerChannel), hw);
   EXPECT_EQ(m.bound, "mxm");

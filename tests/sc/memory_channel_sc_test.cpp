@@ -1,6 +1,6 @@
-// The memory channel module alone (round-number chip: 100 B/ns, 100 ns latency, 64 B bursts, 4
-// transfers in flight): transfers serialise on the channel and complete a latency after their last
-// byte; a fifth transfer waits for an outstanding slot; each run starts with an idle channel.
+// The memory channel module alone (round-number chip: 100 B/ns, 100 ns latency, 64 B bursts, 4 (or
+// 256) transfers in flight): transfers serialise on the channel and complete a latency after their
+// last byte; a fifth transfer waits for an outstanding slot; each run starts with an idle channel.
 #include "models/memory_channel.h"
 
 #include <gtest/gtest.h>
@@ -38,7 +38,9 @@ TEST(MemoryChannel, BackToBackTransfers_SerialiseAndCompleteALatencyAfterTheirLa
 
 TEST(MemoryChannel, FifthTransferInFlight_IssuesWhenTheFirstCompletes) {
   MemoryChannel& m = channel();
-  m.reset(testing::round_number_chip().memory);
+  MemoryConfig four = testing::round_number_chip().memory;
+  four.outstanding = 4;  // bursts; each transfer here is one
+  m.reset(four);
   // 64 B = 0.64 ns each: the first completes at 100.64 ns, when a slot frees for the fifth.
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(m.issue_slot(0), 0u);

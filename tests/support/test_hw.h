@@ -15,7 +15,9 @@ inline HwConfig round_number_chip() {
   hw.memory.bandwidth = BytesPerSecond{100e9};  // 100 B per ns
   hw.memory.latency = Seconds{100e-9};          // 100 cycles
   hw.memory.burst = Bytes{64};
-  hw.memory.outstanding = 4;
+  // Bursts in flight: 255 x 64 B = 16 KB covers bandwidth x latency = 10 KB, so no stream waits
+  // for a slot (tests of the limit set their own).
+  hw.memory.outstanding = 256;
   hw.sram.capacity = Bytes{64ull << 20};
   hw.sram.bytes_per_cycle = 4096;
   hw.mxm.planes = 2;

@@ -45,8 +45,14 @@ TEST(MemoryChannel, BackToBackTransfers_SerialiseOnTheChannel) {
   EXPECT_EQ(ch.stats().busy_fs, 128 * kNs);
 }
 
+MemoryChannelCore channel_with(int outstanding) {
+  MemoryConfig config = testing::round_number_chip().memory;
+  config.outstanding = outstanding;
+  return MemoryChannelCore(config);
+}
+
 TEST(MemoryChannel, FullOutstandingSlots_BlockIssueUntilOldestCompletes) {
-  MemoryChannelCore ch = channel();                   // 4 outstanding
+  MemoryChannelCore ch = channel_with(4);             // 4 bursts in flight
   for (int i = 0; i < 4; ++i) ch.schedule(0, 64, 1);  // each 0.64 ns, done at +100 ns latency
   const Femtoseconds first_complete = 640'000 + 100 * kNs;
   EXPECT_EQ(ch.issue_slot_fs(0), first_complete);
@@ -67,6 +73,52 @@ TEST(MemoryChannel, InFlightTime_IsTheUnionOfTransferLifetimes) {
   ch.schedule(0, 6400, 1);  // [0, 164)
   ch.schedule(0, 6400, 1);  // [64, 228)
   EXPECT_EQ(ch.in_flight().total(), 228 * kNs);
+}
+
+// Bursts, not transfers, hold the slots. 4 slots, 100 bursts of 0.64 ns, latency 100 ns: bursts
+// 0..3 cross at once, [0, 2.56); burst 4 waits for burst 0 to land (100.64) and bursts 4..7
+// follow it back to back, and so on: each window of 4 bursts starts one period (100 ns + one
+// burst, 100.64 ns) after the previous. Burst 99 is the last of window 24: it starts at
+// 24 x 100.64 + 3 x 0.64 = 2417.28 ns and ends 0.64 ns later.
+TEST(MemoryChannel, OutstandingBursts_BelowBandwidthTimesLatency_ThrottleAStream) {
+  MemoryChannelCore ch = channel_with(4);
+  const TransferTiming t = ch.schedule(0, 6400, 1);
+  EXPECT_EQ(t.start, 0u);
+  EXPECT_EQ(t.last_byte, 2'417'920'000u);
+  EXPECT_EQ(t.complete, t.last_byte + 100 * kNs);
+  EXPECT_EQ(ch.stats().busy_fs, 64 * kNs);  // the channel carried 64 ns of data
+}
+
+// From (outstanding - 1) x burst >= bandwidth x latency on (157 x 64 B = 10,048 B >= 10,000 B),
+// a stream is never throttled: 6400 B, then 64,000 B, back to back at the full bandwidth.
+TEST(MemoryChannel, OutstandingBursts_CoveringBandwidthTimesLatency_DoNotThrottle) {
+  for (const int outstanding : {158, 159, 256, 65536}) {
+    MemoryChannelCore ch = channel_with(outstanding);
+    ch.schedule(0, 6400, 1);
+    const TransferTiming t = ch.schedule(0, 64000, 1);
+    EXPECT_EQ(t.last_byte, 704 * kNs) << outstanding;
+    EXPECT_EQ(ch.stats().stall_fs, 0u) << outstanding;
+  }
+}
+
+// Raising the limit never makes a transfer later: the end of a mixed sequence of transfers,
+// with idle gaps, is non-increasing in outstanding, from 1 up to the unthrottled value.
+TEST(MemoryChannel, MoreOutstandingBursts_NeverFinishLater) {
+  Femtoseconds previous = kMaxFemtoseconds;
+  for (int outstanding = 1; outstanding <= 200; ++outstanding) {
+    MemoryChannelCore ch = channel_with(outstanding);
+    Femtoseconds ready = 0;
+    Femtoseconds last = 0;
+    for (int i = 0; i < 12; ++i) {
+      const std::uint64_t bytes = 64u * static_cast<std::uint64_t>(1 + (i * 37) % 300);
+      ready += static_cast<Femtoseconds>((i * 53) % 7) * 40 * kNs;
+      const Femtoseconds at = ch.issue_slot_fs(ready);
+      last = ch.schedule(at, bytes, 1 + static_cast<std::uint64_t>(i % 3)).complete;
+      ready = at;
+    }
+    EXPECT_LE(last, previous) << "outstanding " << outstanding;
+    previous = last;
+  }
 }
 
 }  // namespace
