@@ -39,7 +39,6 @@ int run_run(const RunOptions& options) {
   if (trace) trace->finish();
   nlohmann::json json = llm_run_json(result, hw);
   json["hw"] = hw.name;
-  json["group_kernel"] = std::string(group_kernel_name(spec.group_kernel));
   print_report(llm_run_tables(result, hw), json.dump(2), format);
   return 0;
 }
