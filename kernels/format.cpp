@@ -102,6 +102,21 @@ const std::vector<MetadataField>& scale_offset_metadata() {
   return fields;
 }
 
+std::string_view group_kernel_name(GroupKernel kernel) {
+  return kernel == GroupKernel::kTwoLevel ? "two-level" : "per-group";
+}
+
+GroupKernel parse_group_kernel(std::string_view text) {
+  if (text == "per-group") return GroupKernel::kPerGroup;
+  if (text == "two-level") return GroupKernel::kTwoLevel;
+  throw InputError(fmt::format("group kernel \"{}\": expected per-group or two-level", text));
+}
+
+const TwoLevelFields& two_level_fields() {
+  static const TwoLevelFields fields;
+  return fields;
+}
+
 int WeightFormat::max_bits() const {
   if (is_float()) return 16;
   return *std::max_element(slot_bits.begin(), slot_bits.end());
@@ -194,6 +209,10 @@ const std::vector<std::string>& stored_tensor_suffixes() {
       for (const MetadataField& field : f.metadata) {
         if (std::find(out.begin(), out.end(), field.name) == out.end()) out.push_back(field.name);
       }
+    }
+    const TwoLevelFields& two = two_level_fields();
+    for (const MetadataField* field : {&two.channel_scale, &two.group_scale, &two.group_zero}) {
+      out.push_back(field->name);
     }
     return out;
   }();

@@ -34,6 +34,28 @@ struct MetadataField {
 // The metadata of the integer formats: w_hat = offset + scale * c, both fp16.
 const std::vector<MetadataField>& scale_offset_metadata();
 
+// How a GEMM applies the group metadata (docs/FORMATS.md, "Two-level scales"):
+//  - kPerGroup: one MXM partial sum per group, each scaled and offset on the VXM (the stored
+//    format as is; MATMUL depth = G);
+//  - kTwoLevel: the group scale and offset are re-expressed offline as s1 x (s2 x c + z) with s1
+//    an fp16 scale per output channel, s2 a u8 and z an i8 per group; the VXM turns the codes
+//    into int8 q = s2 x c + z once per weight strip, the MXM multiplies over all of k, and only
+//    s1 is applied in the epilogue.
+enum class GroupKernel : std::uint8_t { kPerGroup, kTwoLevel };
+std::string_view group_kernel_name(GroupKernel kernel);  // "per-group", "two-level"
+// Parses "per-group" or "two-level"; throws InputError naming the accepted names.
+GroupKernel parse_group_kernel(std::string_view text);
+
+// The two-level metadata a GEMM streams instead of the fp16 scales and offsets, each in a region
+// (buffer) NAME.<field name>: channel_scales (s1, f16 [N]), group_scales (s2, u8 [N][groups]),
+// group_zeros (z, i8 [N][groups]).
+struct TwoLevelFields {
+  MetadataField channel_scale{"channel_scales", ElemType::kF16};
+  MetadataField group_scale{"group_scales", ElemType::kU8};
+  MetadataField group_zero{"group_zeros", ElemType::kI8};
+};
+const TwoLevelFields& two_level_fields();
+
 // One weight format. Integer formats decode w_hat = offset + scale * c, c = v << (bmax - b).
 struct WeightFormat {
   std::string name;                  // canonical: "int8", "int4", "q3.5", "q3.5-b8", "q3", "q2.5",
@@ -72,7 +94,9 @@ struct WeightFormat {
 WeightFormat parse_format(std::string_view name);
 
 // Suffixes of the tensors (files) and regions (programs) a weight NAME is stored in: "qweight"
-// for the codes, then every metadata field name any built-in format stores ("scales", "offsets").
+// for the codes, then every metadata field name any built-in format stores ("scales", "offsets"),
+// then the two-level fields a two-level GEMM streams instead ("channel_scales", "group_scales",
+// "group_zeros").
 const std::vector<std::string>& stored_tensor_suffixes();
 
 // The names parse_format accepts besides "pattern:...", in the order of docs/FORMATS.md's table.

@@ -15,6 +15,7 @@
 #include "kernels/elem_sizes.h"
 #include "kernels/error.h"
 #include "kernels/int_math.h"
+#include "kernels/quantizer.h"
 #include "kernels/unpack_kernel.h"
 
 namespace lpusim {
@@ -40,6 +41,9 @@ struct OpPlan {
   std::uint32_t tag = 0;
   bool fp16 = false;
   bool unpack = false;  // codes need VXM unpacking (not int8, not fp16)
+  // Two-level scales: codes dequantized to int8 on the VXM, MATMULs over all of k, s1 applied
+  // in the epilogue (GroupKernel::kTwoLevel with more than one group per row).
+  bool two_level = false;
   std::uint64_t m = 0, k = 0, n = 0;
   std::uint64_t group = 0;      // k per scale group (k itself when per-channel)
   std::uint64_t groups = 0;     // groups per row
@@ -51,11 +55,13 @@ struct OpPlan {
 
   bool integer() const { return !fp16; }
   std::uint64_t chunk_groups(std::uint64_t kc) const { return fp16 ? 1 : ceil_div(kc, group); }
+  // Partial sums per activation row and weight row of a k chunk (1 unless per group).
+  std::uint64_t partial_groups(std::uint64_t kc) const { return two_level ? 1 : chunk_groups(kc); }
   std::uint64_t packed_bytes(std::uint64_t k_begin, std::uint64_t k_end) const {
     return spec.format.row_bytes(k_end) - spec.format.row_bytes(k_begin);
   }
   std::uint32_t kgroup() const {
-    return fp16 || group == k ? 0u : static_cast<std::uint32_t>(group);
+    return fp16 || two_level || group == k ? 0u : static_cast<std::uint32_t>(group);
   }
 };
 
@@ -135,7 +141,7 @@ class GemmRing : public BuilderExtension {
   std::vector<std::pair<std::shared_ptr<const OpPlan>, Tile>> pending;
   // The activations quantized last (for reuse_quantized_x).
   std::uint64_t last_m = 0, last_k = 0, last_group = 0;
-  bool last_fp16 = false, have_last = false;
+  bool last_fp16 = false, last_two_level = false, have_last = false;
 
  private:
   static std::array<std::uint32_t, kScratchCount> filled_none() {
@@ -153,21 +159,27 @@ SharedNeeds shared_needs(const OpPlan& op, std::uint64_t r, std::uint64_t kc, st
   s.packed = streamed ? r * op.packed_bytes(0, kc) : 0;
   s.scales = op.integer() && streamed ? r * gc * op.scale.bytes() : 0;
   s.offsets = op.integer() && streamed ? r * gc * op.offset.bytes() : 0;
+  if (op.two_level) {
+    // The meta slots hold s2 then z ([rows][gc] bytes each) and s1 ([rows] f16).
+    const TwoLevelFields& f = two_level_fields();
+    s.scales = streamed ? r * gc * (f.group_scale.bytes() + f.group_zero.bytes()) : 0;
+    s.offsets = streamed ? r * f.channel_scale.bytes() : 0;
+  }
   s.codes = op.unpack ? r * kc : 0;
-  s.part = mb * gc * r * kF32Bytes;
+  s.part = mb * op.partial_groups(kc) * r * kF32Bytes;
   const std::uint64_t x_rows =
       std::clamp<std::uint64_t>(kPrologueScratchBytes / (op.k * kF32Bytes), 1, op.m);
   const std::uint64_t act = op.integer() ? op.m * kF32Bytes : 0;
   auto at = [&](Scratch id) -> std::uint64_t& { return s.scratch[static_cast<std::size_t>(id)]; };
   at(Scratch::kUnpack) = op.unpack ? unpack_scratch_bytes(op.spec.format, r, kc) : 0;
-  at(Scratch::kScalesF32) = op.integer() ? r * gc * kF32Bytes : 0;
-  at(Scratch::kOffsetsF32) = op.integer() ? r * gc * kF32Bytes : 0;
+  at(Scratch::kScalesF32) = op.integer() ? r * op.partial_groups(kc) * kF32Bytes : 0;
+  at(Scratch::kOffsetsF32) = op.integer() && !op.two_level ? r * gc * kF32Bytes : 0;
   at(Scratch::kYsum) = op.integer() && kc < op.k ? mb * r * kF32Bytes : 0;
   at(Scratch::kXTmp) = op.integer() ? x_rows * op.k * kF32Bytes : 0;
   at(Scratch::kXq) = op.m * op.k * static_cast<std::uint64_t>(op.xq_bytes);
   at(Scratch::kXScale) = act;
   at(Scratch::kXInv) = act;
-  at(Scratch::kXSum) = op.integer() ? op.m * op.groups * kF32Bytes : 0;
+  at(Scratch::kXSum) = op.integer() && !op.two_level ? op.m * op.groups * kF32Bytes : 0;
   return s;
 }
 
@@ -310,6 +322,12 @@ bool decodes_with_scale_and_offset(const WeightFormat& format) {
   return m.size() == want.size() && m[0].name == want[0].name && m[1].name == want[1].name;
 }
 
+// Whether a GEMM runs the two-level group kernel: asked for, integer weights, several groups.
+bool uses_two_level(const GemmSpec& spec) {
+  return spec.group_kernel == GroupKernel::kTwoLevel && !spec.format.is_float() &&
+         spec.group_size != kPerChannel && static_cast<std::uint64_t>(spec.group_size) < spec.k;
+}
+
 void check_spec(const GemmSpec& spec, const HwConfig& hw) {
   if (spec.m == 0 || spec.k == 0 || spec.n == 0) {
     throw InputError(fmt::format("GEMM {}: expected m, k, n >= 1, got m={} k={} n={}", spec.name,
@@ -340,6 +358,19 @@ void check_spec(const GemmSpec& spec, const HwConfig& hw) {
   check_operand("W", "k x n", spec.k, spec.n);
   if (hw.mxm.cols <= 0 || hw.mxm.rows <= 0 || hw.mxm.planes <= 0) {
     throw InputError(fmt::format("GEMM {}: the MXM needs rows, cols and planes >= 1", spec.name));
+  }
+  if (uses_two_level(spec)) {
+    try {
+      two_level_max_s2(spec.format);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("GEMM {}: {}", spec.name, e.what()));
+    }
+    if (spec.k > kTwoLevelMaxK) {
+      throw InputError(fmt::format(
+          "GEMM {}: k = {} is too deep for the two-level group kernel: its int32 partial sums of "
+          "int8 x int8 products over all of k may overflow beyond k = {}",
+          spec.name, spec.k, kTwoLevelMaxK));
+    }
   }
   if (!spec.format.is_float() && !decodes_with_scale_and_offset(spec.format)) {
     throw InputError(fmt::format(
@@ -376,6 +407,7 @@ OpPlan make_plan(ProgramBuilder& b, const GemmSpec& spec, const HwConfig& hw, co
   op.tag = b.intern_tag(spec.name);
   op.fp16 = spec.format.is_float();
   op.unpack = !op.fp16 && needs_unpack(spec.format);
+  op.two_level = uses_two_level(spec);
   op.m = spec.m;
   op.k = spec.k;
   op.n = spec.n;
@@ -395,7 +427,16 @@ OpPlan make_plan(ProgramBuilder& b, const GemmSpec& spec, const HwConfig& hw, co
   op.weights.resident = hw.weights == WeightPlacement::kResident;
   const bool res = op.weights.resident;
   op.weights.qweight = weight_space(b, res, spec.name + ".qweight", op.n * op.row_bytes);
-  if (!op.fp16) {
+  op.weights.two_level = op.two_level;
+  if (op.two_level) {
+    const TwoLevelFields& f = two_level_fields();
+    const auto field = [&](const MetadataField& m, std::uint64_t per_row) {
+      return weight_space(b, res, spec.name + "." + m.name, op.n * per_row * m.bytes());
+    };
+    op.weights.channel_scales = field(f.channel_scale, 1);
+    op.weights.group_scales = field(f.group_scale, op.groups);
+    op.weights.group_zeros = field(f.group_zero, op.groups);
+  } else if (!op.fp16) {
     op.scale = spec.format.metadata.at(0);
     op.offset = spec.format.metadata.at(1);
     op.weights.scales =
@@ -488,6 +529,21 @@ void emit_loads(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const
   b.notify(mem, ring.packed.full[t.packed]);
   if (!op.integer()) return;
   b.wait(mem, ring.meta.free[t.meta]);
+  if (op.two_level) {
+    // s2 then z of the tile's groups, and s1 of its rows (every tile's epilogue applies s1).
+    const TwoLevelFields& f = two_level_fields();
+    const std::uint32_t slot = ring.meta.buffer[t.meta];
+    const std::uint64_t first = t.n0 * op.groups + t.g0;
+    b.load(slot, 0, *op.weights.group_scales, first * f.group_scale.bytes(),
+           t.gc * f.group_scale.bytes(), t.rows, op.groups * f.group_scale.bytes());
+    b.load(slot, t.rows * t.gc * f.group_scale.bytes(), *op.weights.group_zeros,
+           first * f.group_zero.bytes(), t.gc * f.group_zero.bytes(), t.rows,
+           op.groups * f.group_zero.bytes());
+    b.load(ring.meta.buffer2[t.meta], 0, *op.weights.channel_scales, t.n0 * f.channel_scale.bytes(),
+           t.rows * f.channel_scale.bytes());
+    b.notify(mem, ring.meta.full[t.meta]);
+    return;
+  }
   const auto load_field = [&](std::uint32_t slot, std::uint32_t region, const MetadataField& f) {
     b.load(slot, 0, region, (t.n0 * op.groups + t.g0) * f.bytes(), t.gc * f.bytes(), t.rows,
            op.groups * f.bytes());
@@ -578,10 +634,49 @@ void emit_prologue(ProgramBuilder& b, GemmRing& ring, const OpPlan& op) {
                   static_cast<std::int64_t>(op.k) * kFp16Bytes};
     b.convert(ElemType::kF16, ElemType::kF32, xq, x_rows(op.io, 0), Shape{op.m, op.k});
   } else {
-    emit_group_sums(b, ring, op);
+    if (!op.two_level) emit_group_sums(b, ring, op);  // two-level folds offsets into the codes
     emit_quantize_int8(b, ring, op);
   }
   b.notify(Unit::kVxm, ring.xq_ready);
+}
+
+// Two-level: the tile's codes c -> int8 q = s2 * c + z in place, per group (s2 and z broadcast
+// along the group's k). Computed in i8 with wrap-around: s2 (u8) read as i8 is s2 - 256 when
+// above 127, which is the same number modulo 256, and as the true q lies in [-128, 127] by
+// construction (docs/FORMATS.md "Two-level scales") the wrapped result is q exactly. Waits for
+// the tile's metadata, which the epilogue (s1) releases.
+void emit_two_level_dequantize(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op,
+                               const Tile& t) {
+  const bool streamed = !op.weights.resident;
+  if (streamed) b.wait(Unit::kVxm, ring.meta.full[t.meta]);
+  const auto kc_row = static_cast<std::int64_t>(t.kc);
+  // s2 and z as [rows][gc] byte arrays (row stride in bytes), element (n, g).
+  View s2;
+  View z;
+  if (streamed) {
+    const auto gc = static_cast<std::int64_t>(t.gc);
+    s2 = View{ring.meta.buffer[t.meta], 0, 0, gc};
+    z = View{ring.meta.buffer[t.meta], t.rows * t.gc, 0, gc};
+  } else {
+    const auto groups = static_cast<std::int64_t>(op.groups);
+    const std::uint64_t first = t.n0 * op.groups + t.g0;
+    s2 = View{*op.weights.group_scales, first, 0, groups};
+    z = View{*op.weights.group_zeros, first, 0, groups};
+  }
+  const std::uint32_t codes = ring.codes.buffer[t.codes];
+  const std::uint64_t full = t.kc / op.group;
+  const std::uint64_t tail = t.kc % op.group;
+  const auto group = static_cast<std::int64_t>(op.group);
+  const auto apply = [&](std::uint64_t g, std::uint64_t width, std::uint64_t count) {
+    const View c{codes, g * op.group, 1, kc_row};
+    const View s2g{s2.space, s2.offset + g, 0, s2.row_stride};
+    const View zg{z.space, z.offset + g, 0, z.row_stride};
+    const Repeat each{count, group, group, 1};
+    b.vector(Opcode::kMul, ElemType::kI8, c, c, s2g, Shape{t.rows, width}, each);
+    b.vector(Opcode::kAdd, ElemType::kI8, c, c, zg, Shape{t.rows, width}, each);
+  };
+  if (full > 0) apply(0, op.group, full);
+  if (tail > 0) apply(full, tail, 1);
 }
 
 void emit_tile_unpack(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const Tile& t) {
@@ -601,6 +696,7 @@ void emit_tile_unpack(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op,
   if (scratch != GemmRing::kNone) u.scratch_buffer = scratch;
   emit_unpack(b, op.spec.format, t.rows, t.kc, u);
   if (streamed) b.notify(vxm, ring.packed.free[t.packed]);
+  if (op.two_level) emit_two_level_dequantize(b, ring, op, t);
   b.notify(vxm, ring.codes.full[t.codes]);
 }
 
@@ -616,6 +712,18 @@ struct EpilogueTarget {
 void convert_metadata(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const Tile& t) {
   const Unit vxm = Unit::kVxm;
   const bool streamed = !op.weights.resident;
+  if (op.two_level) {
+    // s1 of the tile's rows -> f32 [rows]; the unpack already waited for the metadata.
+    const View s1 = streamed ? View{ring.meta.buffer2[t.meta], 0, kFp16Bytes,
+                                    static_cast<std::int64_t>(t.rows) * kFp16Bytes}
+                             : View{*op.weights.channel_scales, t.n0 * kFp16Bytes, kFp16Bytes,
+                                    static_cast<std::int64_t>(t.rows) * kFp16Bytes};
+    b.convert(ElemType::kF32, ElemType::kF16,
+              contiguous_view(ring.id(Scratch::kScalesF32), 0, ElemType::kF32, t.rows), s1,
+              Shape{1, t.rows});
+    if (streamed) b.notify(vxm, ring.meta.free[t.meta]);
+    return;
+  }
   if (streamed) b.wait(vxm, ring.meta.full[t.meta]);
   // Field f of the tile: its ring slot [rows][gc] (streamed; t.meta is a slot only then) or its
   // rows of the resident buffer.
@@ -726,6 +834,20 @@ void emit_integer_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan
   }
 }
 
+// Two-level: y[m][n] (+)= P[m][n] * s1[n] * x_scale[m], P the int32 sums over the k chunk.
+void emit_two_level_epilogue(ProgramBuilder& b, const GemmRing& ring, const Tile& t,
+                             std::uint32_t part, std::uint64_t m0, std::uint64_t mb,
+                             const EpilogueTarget& target) {
+  const ElemType f32 = ElemType::kF32;
+  const Shape shape{mb, t.rows};
+  const View p{part, 0, kF32Bytes, static_cast<std::int64_t>(t.rows) * kF32Bytes};
+  b.convert(f32, ElemType::kI32, p, p, shape);
+  b.vector(Opcode::kMul, f32, p, p, View{ring.id(Scratch::kScalesF32), 0, kF32Bytes, 0}, shape);
+  const View x_scale{ring.id(Scratch::kXScale), m0 * kF32Bytes, 0, kF32Bytes};
+  b.vector(Opcode::kMul, f32, target.accumulate ? target.ysum : target.y, p, x_scale, shape);
+  if (target.accumulate) b.vector(Opcode::kAdd, f32, target.y, target.y, target.ysum, shape);
+}
+
 void emit_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, const Tile& t) {
   const ScopedTag tag(b, op.tag);
   const Unit vxm = Unit::kVxm;
@@ -746,7 +868,11 @@ void emit_epilogue(ProgramBuilder& b, const GemmRing& ring, const OpPlan& op, co
         target.ysum = View{ring.id(Scratch::kYsum), 0, kF32Bytes,
                            static_cast<std::int64_t>(t.rows) * kF32Bytes};
       }
-      emit_integer_epilogue(b, ring, op, t, part, m0, mb, target);
+      if (op.two_level) {
+        emit_two_level_epilogue(b, ring, t, part, m0, mb, target);
+      } else {
+        emit_integer_epilogue(b, ring, op, t, part, m0, mb, target);
+      }
     } else {
       const View p{part, 0, kF32Bytes, static_cast<std::int64_t>(t.rows) * kF32Bytes};
       if (target.accumulate) {
@@ -833,10 +959,11 @@ void check_io(const OpPlan& op, GemmRing& ring) {
         "GEMM {}: X and Y must be f32 rows (col stride 4, row stride >= a row)", op.spec.name));
   }
   if (op.io.reuse_quantized_x && (!ring.have_last || ring.last_m != op.m || ring.last_k != op.k ||
-                                  ring.last_group != op.group || ring.last_fp16 != op.fp16)) {
+                                  ring.last_group != op.group || ring.last_fp16 != op.fp16 ||
+                                  ring.last_two_level != op.two_level)) {
     throw InputError(fmt::format(
-        "GEMM {}: reuse_quantized_x needs a previous GEMM with the same m, k, group size and "
-        "activation type",
+        "GEMM {}: reuse_quantized_x needs a previous GEMM with the same m, k, group size, "
+        "activation type and group kernel",
         op.spec.name));
   }
   ring.have_last = true;
@@ -844,6 +971,7 @@ void check_io(const OpPlan& op, GemmRing& ring) {
   ring.last_k = op.k;
   ring.last_group = op.group;
   ring.last_fp16 = op.fp16;
+  ring.last_two_level = op.two_level;
 }
 
 }  // namespace

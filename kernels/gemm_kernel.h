@@ -27,7 +27,14 @@ struct GemmSpec {
   // tile per strip; narrower when SRAM is short). Wider strips spread a strip's fixed
   // instructions (unpack sequence, epilogue, semaphores) over more weights.
   std::uint64_t strip_target_bytes = kDefaultStripTargetBytes;
+  // How group metadata is applied (docs/FORMATS.md "Two-level scales"). kTwoLevel applies to
+  // integer formats with more than one group per row (others already run at full MXM depth and
+  // are emitted as kPerGroup); their codes must have at most 7 bits and k < 2^17 (InputError).
+  GroupKernel group_kernel = GroupKernel::kPerGroup;
 };
+
+// The largest k of a two-level GEMM: 128 x 128 x k must stay below 2^31 (int32 partials).
+inline constexpr std::uint64_t kTwoLevelMaxK = (1u << 17) - 1;
 
 // Where a GEMM finds X and puts Y on chip. X is f32 [m][k], Y is f32 [m][n]; both views are in
 // SRAM buffers with col stride 4 and row stride >= a row.
@@ -49,6 +56,12 @@ struct GemmWeights {
   std::uint32_t qweight = 0;
   std::optional<std::uint32_t> scales;
   std::optional<std::uint32_t> offsets;
+  // Two-level GEMMs stream NAME.channel_scales (s1, f16 [n]), NAME.group_scales (s2, u8
+  // [n][groups]) and NAME.group_zeros (z, i8 [n][groups]) instead of scales and offsets.
+  bool two_level = false;
+  std::optional<std::uint32_t> channel_scales;
+  std::optional<std::uint32_t> group_scales;
+  std::optional<std::uint32_t> group_zeros;
 };
 
 // The tiling emit_gemm chose. N is cut into strips of whole MXM column tiles (mxm.cols rows; the

@@ -248,4 +248,116 @@ std::vector<std::int8_t> unpack_codes(const QuantizedMatrix& q) {
   return codes;
 }
 
+// ---- Two-level scales ------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kTwoLevelQMax = 127;  // s1 maps the row's largest |w_hat| to this
+constexpr int kInt8Min = -128;
+constexpr int kInt8Max = 127;
+constexpr int kInt8Span = 255;                            // kInt8Max - kInt8Min
+constexpr std::uint16_t kFp16SmallestSubnormal = 0x0001;  // 2^-24
+
+std::int64_t round_away_wide(double x) {
+  const double r = std::round(x);  // half away from zero
+  return static_cast<std::int64_t>(r);
+}
+
+}  // namespace
+
+int two_level_max_s2(const WeightFormat& format) {
+  if (format.is_float() || format.max_bits() >= 8) {
+    throw InputError(fmt::format(
+        "two-level scales: format {} has {}-bit codes; s2 x c must fit int8, so the codes may "
+        "have at most 7 bits",
+        format.name, format.max_bits()));
+  }
+  return kInt8Span / ((1 << format.max_bits()) - 1);
+}
+
+void two_level_row(const WeightFormat& format, const std::uint16_t* scales,
+                   const std::uint16_t* offsets, std::size_t groups, std::uint16_t* s1,
+                   std::uint8_t* s2, std::int8_t* z) {
+  const int max_s2 = two_level_max_s2(format);
+  const int bmax = format.max_bits();
+  const double cmin = -std::ldexp(1.0, bmax - 1);
+  const double cmax = std::ldexp(1.0, bmax - 1) - 1;
+  const double cmid = (cmin + cmax) / 2;
+  double a = 0;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const double scale = fp16_to_float(scales[g]);
+    const double offset = fp16_to_float(offsets[g]);
+    a = std::max({a, std::fabs(offset + cmin * scale), std::fabs(offset + cmax * scale)});
+  }
+  std::uint16_t s1_bits = a > 0 ? double_to_fp16(a / kTwoLevelQMax) : 0;
+  if (a > 0 && s1_bits == 0) s1_bits = kFp16SmallestSubnormal;
+  *s1 = s1_bits;
+  const double s1_value = fp16_to_float(s1_bits);
+  for (std::size_t g = 0; g < groups; ++g) {
+    if (s1_value == 0) {
+      s2[g] = 0;
+      z[g] = 0;
+      continue;
+    }
+    const double scale = fp16_to_float(scales[g]);
+    const double offset = fp16_to_float(offsets[g]);
+    const std::int64_t s2_value =
+        std::clamp<std::int64_t>(round_away_wide(scale / s1_value), 0, max_s2);
+    const double residue = scale - s1_value * static_cast<double>(s2_value);
+    const auto lo = static_cast<std::int64_t>(kInt8Min - s2_value * cmin);
+    const auto hi = static_cast<std::int64_t>(kInt8Max - s2_value * cmax);
+    const double target = (offset + residue * cmid) / s1_value;
+    // |target| can be huge for an adversarial group; clamp in double before converting.
+    const double bounded =
+        std::clamp(target, static_cast<double>(lo) - 1, static_cast<double>(hi) + 1);
+    const std::int64_t z_value = std::clamp<std::int64_t>(round_away_wide(bounded), lo, hi);
+    s2[g] = static_cast<std::uint8_t>(s2_value);
+    z[g] = static_cast<std::int8_t>(z_value);
+  }
+}
+
+TwoLevelScales derive_two_level(const QuantizedMatrix& q) {
+  check_shape(q);
+  two_level_max_s2(q.format);
+  TwoLevelScales t;
+  t.rows = q.rows;
+  t.groups = q.groups_per_row();
+  t.s1.resize(t.rows);
+  t.s2.resize(t.rows * t.groups);
+  t.z.resize(t.rows * t.groups);
+  for (std::size_t r = 0; r < t.rows; ++r) {
+    two_level_row(q.format, q.scales.data() + r * t.groups, q.offsets.data() + r * t.groups,
+                  t.groups, &t.s1[r], t.s2.data() + r * t.groups, t.z.data() + r * t.groups);
+  }
+  return t;
+}
+
+std::vector<std::int8_t> two_level_codes(const QuantizedMatrix& q, const TwoLevelScales& t) {
+  std::vector<std::int8_t> codes = unpack_codes(q);
+  if (t.rows != q.rows || t.groups != q.groups_per_row()) {
+    throw InputError(
+        fmt::format("two-level scales [{}, {}] do not match the matrix [{}, {} groups]", t.rows,
+                    t.groups, q.rows, q.groups_per_row()));
+  }
+  const std::size_t group = effective_group(q.cols, q.group_size);
+  for (std::size_t r = 0; r < q.rows; ++r) {
+    for (std::size_t c = 0; c < q.cols; ++c) {
+      const std::size_t g = r * t.groups + c / group;
+      const int value = t.s2[g] * codes[r * q.cols + c] + t.z[g];
+      codes[r * q.cols + c] = static_cast<std::int8_t>(value);  // in range by construction
+    }
+  }
+  return codes;
+}
+
+void dequantize_two_level(const QuantizedMatrix& q, const TwoLevelScales& t, float* out) {
+  const std::vector<std::int8_t> codes = two_level_codes(q, t);
+  for (std::size_t r = 0; r < q.rows; ++r) {
+    const double s1 = fp16_to_float(t.s1[r]);
+    for (std::size_t c = 0; c < q.cols; ++c) {
+      out[r * q.cols + c] = static_cast<float>(s1 * codes[r * q.cols + c]);
+    }
+  }
+}
+
 }  // namespace lpusim

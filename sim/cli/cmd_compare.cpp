@@ -12,6 +12,7 @@
 #include "kernels/error.h"
 #include "sim/cli/cli_common.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/gemm_options.h"
 #include "sim/cli/llm_options.h"
 #include "sim/cli/seed_claims.h"
 #include "sim/engine/simulation.h"
@@ -26,6 +27,7 @@ struct CompareOptions {
   HwOptions hw;
   LlmOptions llm;
   std::vector<std::string> quants = {"int4", "q3.5"};
+  std::string group_kernel = "per-group";
   bool no_prefill = false;
   std::string format = "text";
 };
@@ -200,7 +202,11 @@ int run_compare(const CompareOptions& options) {
   }
   const HwConfig hw = options.hw.load();
   std::vector<WorkloadSpec> specs;
-  for (const std::string& q : options.quants) specs.push_back(options.llm.spec(q));
+  for (const std::string& q : options.quants) {
+    WorkloadSpec spec = options.llm.spec(q);
+    spec.group_kernel = group_kernel_flag(options.group_kernel, spec.format, spec.group_size);
+    specs.push_back(spec);
+  }
   Simulation simulation;
   std::vector<LlmRunResult> runs;
   for (const WorkloadSpec& spec : specs) {
@@ -221,6 +227,7 @@ CommandRunner add_compare_command(CLI::App& app) {
   add_llm_options(*command, options->llm);
   command->add_option("--quant", options->quants, "weight formats, comma separated")
       ->delimiter(',');
+  add_group_kernel_option(*command, options->group_kernel);
   command->add_flag("--no-prefill", options->no_prefill,
                     "simulate the decode steps only (no first-token latency)");
   add_format_option(*command, options->format);

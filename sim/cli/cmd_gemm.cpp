@@ -37,6 +37,9 @@ nlohmann::json functional_json(const GemmFunctionalResult& f) {
   j["integer_exact"] = f.integer_checked ? nlohmann::json(f.integer_exact) : nlohmann::json();
   j["matmuls_checked"] = f.matmuls_checked;
   j["rel_error"] = f.rel_error;
+  j["max_abs_error"] = f.max_abs_error;
+  j["stored_rel_error"] = f.stored_rel_error;
+  j["stored_max_abs_error"] = f.stored_max_abs_error;
   j["reference"] = f.has_reference ? "X W^T" : "X W_hat^T";
   if (f.has_reference) j["weight_only_rel_error"] = f.weight_only_rel_error;
   return j;
@@ -47,11 +50,17 @@ Table functional_table(const GemmFunctionalResult& f) {
   t.add_row({"integer partials exact",
              f.integer_checked ? (f.integer_exact ? "true" : "FALSE") : "n/a (fp16)"});
   t.add_row({"matmuls checked", Cell::integer(static_cast<std::int64_t>(f.matmuls_checked))});
+  t.add_row(
+      {"relative error of Y vs X W_hat^T (stored format)", Cell::number(f.stored_rel_error, 6)});
+  t.add_row(
+      {"max |error| of Y vs X W_hat^T (stored format)", Cell::number(f.stored_max_abs_error, 6)});
   if (f.has_reference) {
     t.add_row({"relative error of Y vs X W^T", Cell::number(f.rel_error, 6)});
+    t.add_row({"max |error| of Y vs X W^T", Cell::number(f.max_abs_error, 6)});
     t.add_row({"  weights alone (X W_hat^T vs X W^T)", Cell::number(f.weight_only_rel_error, 6)});
   } else {
     t.add_row({"relative error of Y vs X W_hat^T", Cell::number(f.rel_error, 6)});
+    t.add_row({"max |error| of Y vs X W_hat^T", Cell::number(f.max_abs_error, 6)});
   }
   return t;
 }
@@ -81,7 +90,8 @@ int run_gemm(const GemmCommandOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
   std::optional<GemmData> data = functional_data(options);
-  const GemmSpec spec = data ? data->spec() : options.gemm.spec();
+  GemmSpec spec = data ? data->spec() : options.gemm.spec();
+  spec.group_kernel = group_kernel_flag(options.gemm.group_kernel, spec.format, spec.group_size);
   const GemmKernel kernel = build_gemm_program(spec, hw);
   // Declared before the trace session, which detaches from it when destroyed (also when an
   // error unwinds this function), so that it is still alive then.
@@ -113,9 +123,11 @@ int run_gemm(const GemmCommandOptions& options) {
   json["n"] = spec.n;
   json["quant"] = spec.format.name;
   json["group_size"] = spec.group_size;
+  json["group_kernel"] = std::string(group_kernel_name(spec.group_kernel));
   json["hw"] = hw.name;
   const std::string title = "gemm " + std::to_string(spec.m) + "x" + std::to_string(spec.k) + "x" +
-                            std::to_string(spec.n) + " " + spec.format.name + " on " + hw.name;
+                            std::to_string(spec.n) + " " + spec.format.name + " on " + hw.name +
+                            (kernel.gemm.weights.two_level ? " (two-level)" : "");
   std::vector<Table> tables = step_metrics_tables(metrics, title);
   if (check) {
     const GemmFunctionalResult f = check->finish(*state);

@@ -5,6 +5,7 @@
 
 #include "sim/cli/cli_common.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/gemm_options.h"
 #include "sim/cli/llm_options.h"
 #include "sim/cli/trace_options.h"
 #include "sim/engine/simulation.h"
@@ -18,6 +19,7 @@ struct RunOptions {
   HwOptions hw;
   LlmOptions llm;
   std::string quant = "q3.5";
+  std::string group_kernel = "per-group";
   bool no_prefill = false;
   std::string format = "text";
   TraceOptions trace;
@@ -26,7 +28,8 @@ struct RunOptions {
 int run_run(const RunOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
-  const WorkloadSpec spec = options.llm.spec(options.quant);
+  WorkloadSpec spec = options.llm.spec(options.quant);
+  spec.group_kernel = group_kernel_flag(options.group_kernel, spec.format, spec.group_size);
   // Declared before the trace session, which detaches from it when destroyed (also when an
   // error unwinds this function), so that it is still alive then.
   Simulation simulation;
@@ -50,6 +53,7 @@ CommandRunner add_run_command(CLI::App& app) {
   add_llm_options(*command, options->llm);
   command->add_option("--quant", options->quant,
                       "weight format of the quantized tensors (default q3.5)");
+  add_group_kernel_option(*command, options->group_kernel);
   command->add_flag("--no-prefill", options->no_prefill,
                     "simulate the decode step only (no first-token latency)");
   add_format_option(*command, options->format);

@@ -20,7 +20,34 @@ void check_dimension(const char* flag, std::uint64_t value) {
   }
 }
 
+constexpr const char* kGroupKernelFlag = "--group-kernel";
+
 }  // namespace
+
+GroupKernel group_kernel_flag(const std::string& text, const WeightFormat& format, int group_size) {
+  GroupKernel kernel;
+  try {
+    kernel = parse_group_kernel(text);
+  } catch (const InputError&) {
+    throw InputError(SourceLocation{"", 0, kGroupKernelFlag},
+                     "expected per-group or two-level, got \"" + text + "\"");
+  }
+  if (kernel == GroupKernel::kTwoLevel && !format.is_float() && group_size != kPerChannel &&
+      format.max_bits() >= 8) {
+    throw InputError(SourceLocation{"", 0, kGroupKernelFlag},
+                     "two-level needs codes of at most 7 bits (s2 x c must fit int8); " +
+                         format.name + " at group size " + std::to_string(group_size) +
+                         " has 8-bit codes: use per-group, or --group-size per-channel");
+  }
+  return kernel;
+}
+
+void add_group_kernel_option(CLI::App& command, std::string& group_kernel) {
+  command.add_option(kGroupKernelFlag, group_kernel,
+                     "how group scales are applied: per-group (one MXM pass per group, default) "
+                     "or two-level (codes dequantized to int8 with a u8 scale per group, full-"
+                     "depth MXM, an fp16 scale per channel; docs/FORMATS.md)");
+}
 
 GemmSpec GemmOptions::spec() const {
   check_dimension("--m", m);
@@ -33,6 +60,7 @@ GemmSpec GemmOptions::spec() const {
   spec.n = n;
   spec.format = parse_format(quant);
   spec.group_size = parse_group_size_flag(group_size);
+  spec.group_kernel = group_kernel_flag(group_kernel, spec.format, spec.group_size);
   return spec;
 }
 
@@ -48,6 +76,7 @@ void add_gemm_shape_options(CLI::App& command, GemmOptions& options) {
                      "(default q3.5)");
   command.add_option("--group-size", options.group_size,
                      "weights per scale/offset group, or per-channel (default 128)");
+  add_group_kernel_option(command, options.group_kernel);
 }
 
 }  // namespace lpusim

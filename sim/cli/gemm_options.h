@@ -1,5 +1,6 @@
 // The GEMM shape and weight-format options shared by `lpusim kernel` and `lpusim gemm`
-// (--m --k --n --quant --group-size), validated into a GemmSpec.
+// (--m --k --n --quant --group-size --group-kernel), validated into a GemmSpec; and the
+// --group-kernel flag that `lpusim run` and `lpusim compare` share.
 #pragma once
 
 #include <cstdint>
@@ -19,11 +20,18 @@ struct GemmOptions {
   std::uint64_t n = 0;
   std::string quant = "q3.5";
   std::string group_size = "128";
+  std::string group_kernel = "per-group";
 
   // Throws InputError for a zero dimension, an unknown format or a bad group size.
   GemmSpec spec() const;
 };
 
 void add_gemm_shape_options(CLI::App& command, GemmOptions& options);
+
+// --group-kernel per-group|two-level (default per-group).
+void add_group_kernel_option(CLI::App& command, std::string& group_kernel);
+// Parses --group-kernel, and refuses two-level for a format whose codes have 8 bits when it has
+// several groups per row (s2 x c would not fit int8): InputError naming the flag (exit 2).
+GroupKernel group_kernel_flag(const std::string& text, const WeightFormat& format, int group_size);
 
 }  // namespace lpusim

@@ -197,6 +197,7 @@ void emit_linear(ProgramBuilder& b, Build& c, std::string_view layer, std::strin
   g.n = static_cast<std::uint64_t>(l.out_features);
   g.format = format_of(c, l);
   g.group_size = c.spec.group_size;
+  g.group_kernel = c.spec.group_kernel;
   GemmIo io;
   io.x = x;
   io.y = f32_rows(y, g.n);

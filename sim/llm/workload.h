@@ -34,6 +34,8 @@ struct WorkloadSpec {
   // the LM head (final norm, logits) only when final_chunk. The defaults are the whole prefill.
   std::uint64_t prefill_past = 0;
   bool final_chunk = true;
+  // How the quantized GEMMs apply group scales (docs/FORMATS.md "Two-level scales").
+  GroupKernel group_kernel = GroupKernel::kPerGroup;
 };
 
 struct Workload {

@@ -68,6 +68,14 @@ double relative_error(const std::vector<T>& got, const std::vector<double>& want
   return norm > 0 ? std::sqrt(err / norm) : std::sqrt(err);
 }
 
+double max_abs_difference(const std::vector<float>& got, const std::vector<double>& want) {
+  double out = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    out = std::max(out, std::fabs(static_cast<double>(got[i]) - want[i]));
+  }
+  return out;
+}
+
 template <typename T>
 void copy_into(std::vector<std::uint8_t>& dst, const std::vector<T>& src, const char* what) {
   const std::size_t bytes = src.size() * sizeof(T);
@@ -122,7 +130,11 @@ GemmData packed_gemm_data(const std::string& weights_path, const std::string& te
 
 GemmFunctionalCheck::GemmFunctionalCheck(GemmData data, const GemmKernel& kernel)
     : data_(std::move(data)), kernel_(kernel) {
-  if (!data_.q.format.is_float()) {
+  if (kernel_.gemm.weights.two_level) {
+    two_level_ = derive_two_level(data_.q);
+    codes_ = two_level_codes(data_.q, two_level_);
+    xq_ = quantize_activations(data_.x, data_.m, data_.q.cols);
+  } else if (!data_.q.format.is_float()) {
     codes_ = unpack_codes(data_.q);
     xq_ = quantize_activations(data_.x, data_.m, data_.q.cols);
   }
@@ -136,6 +148,9 @@ void GemmFunctionalCheck::fill(FunctionalState& state) const {
   copy_into(space(w.qweight), data_.q.qweight, "qweight");
   if (w.scales) copy_into(space(*w.scales), data_.q.scales, "scales");
   if (w.offsets) copy_into(space(*w.offsets), data_.q.offsets, "offsets");
+  if (w.channel_scales) copy_into(space(*w.channel_scales), two_level_.s1, "channel_scales");
+  if (w.group_scales) copy_into(space(*w.group_scales), two_level_.s2, "group_scales");
+  if (w.group_zeros) copy_into(space(*w.group_zeros), two_level_.z, "group_zeros");
   copy_into(state.region(kernel_.x_region), data_.x, "x");
 }
 
@@ -189,15 +204,21 @@ GemmFunctionalResult GemmFunctionalCheck::finish(const FunctionalState& state) {
   std::memcpy(y.data(), y_bytes.data(), y.size() * sizeof(float));
   std::vector<float> w_hat(n * k);
   dequantize(data_.q, w_hat.data());
+  const std::vector<double> with_stored = product(data_.x, w_hat, m, k, n);
+  r.stored_rel_error = relative_error(y, with_stored);
+  r.stored_max_abs_error = max_abs_difference(y, with_stored);
+  if (kernel_.gemm.weights.two_level) dequantize_two_level(data_.q, two_level_, w_hat.data());
   const std::vector<double> with_w_hat = product(data_.x, w_hat, m, k, n);
   r.has_reference = !data_.w.empty();
   if (r.has_reference) {
     const std::vector<double> exact = product(data_.x, data_.w, m, k, n);
     r.rel_error = relative_error(y, exact);
+    r.max_abs_error = max_abs_difference(y, exact);
     std::vector<double> as_double(with_w_hat.begin(), with_w_hat.end());
     r.weight_only_rel_error = relative_error(as_double, exact);
   } else {
     r.rel_error = relative_error(y, with_w_hat);
+    r.max_abs_error = max_abs_difference(y, with_w_hat);
   }
   return r;
 }

@@ -40,7 +40,15 @@ struct GemmFunctionalResult {
   std::uint64_t matmuls_checked = 0;
   bool has_reference = true;         // the original weights were known (else rel_error is vs W_hat)
   double rel_error = 0;              // ||Y_chip - X W^T|| / ||X W^T||
+  double max_abs_error = 0;          // max |Y_chip - X W^T| (X W_hat^T without the original)
   double weight_only_rel_error = 0;  // ||X W_hat^T - X W^T|| / ||X W^T||: the format's share
+  // W_hat is the stored format's w_hat = offset + scale * c, or for a two-level kernel its
+  // w2 = s1 * (s2 * c + z) (docs/FORMATS.md "Two-level scales").
+  // Y against X W_hat^T with the stored format's w_hat (integer formats): what the per-group
+  // kernel computes up to its activation quantization, so for a two-level kernel the error it
+  // adds over today's kernel.
+  double stored_rel_error = 0;
+  double stored_max_abs_error = 0;
 };
 
 // Feeds a GemmData to the kernel and checks what the chip computes.
@@ -61,7 +69,8 @@ class GemmFunctionalCheck : public ChipEventSink {
 
   GemmData data_;
   const GemmKernel& kernel_;
-  std::vector<std::int8_t> codes_;  // [n][k]
+  TwoLevelScales two_level_;        // of a two-level kernel (else empty)
+  std::vector<std::int8_t> codes_;  // [n][k]: the int8 weights the MXM multiplies
   std::vector<std::int8_t> xq_;     // [m][k], the reference activation quantization
   const FunctionalState* state_ = nullptr;
   std::uint64_t matmul_index_ = 0;

@@ -47,7 +47,9 @@ TEST(MetadataLayout, Fp16StoresNoMetadata) {
 }
 
 TEST(MetadataLayout, StoredTensorSuffixesAreTheCodesThenEveryMetadataField) {
-  EXPECT_THAT(stored_tensor_suffixes(), ElementsAre("qweight", "scales", "offsets"));
+  EXPECT_THAT(
+      stored_tensor_suffixes(),
+      ElementsAre("qweight", "scales", "offsets", "channel_scales", "group_scales", "group_zeros"));
 }
 
 TEST(StoredBytes, AreCodesPlusMetadataCountedByHand) {
