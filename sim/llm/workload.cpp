@@ -287,6 +287,7 @@ void emit_head(ProgramBuilder& b, Build& c, const LlmActivations& a) {
     g.n = std::min(s.logits_slice, s.vocab - col0);
     g.format = format_of(c, head);
     g.group_size = c.spec.group_size;
+    g.group_kernel = c.spec.group_kernel;
     GemmIo io;
     io.x = h;
     io.y = f32_rows(a.logits_buffer(i), g.n);
