@@ -52,6 +52,34 @@ TEST(Asm, WriteThenRead_GivesTheSameProgram_GemmInEveryFormat) {
   EXPECT_TRUE(read_asm(write_asm(pattern), "p.lpuasm") == pattern);
 }
 
+// A buffer's live phases (`live=`, docs/ISA.md) round-trip, count in the SRAM the program needs,
+// and a malformed or misplaced live= is an error at its line.
+TEST(Asm, LivePhases_RoundTripAndShareSram) {
+  const std::string text =
+      ".buffer a bytes=100 live=1\n"
+      ".buffer b bytes=70 live=2\n"
+      ".buffer c bytes=10\n"
+      ".queue mem\n"
+      "  HALT\n";
+  const Program p = read_asm(text, "live.lpuasm");
+  ASSERT_EQ(p.buffers.size(), 3U);
+  EXPECT_EQ(p.buffers[0].live, 1U);
+  EXPECT_EQ(p.buffers[1].live, 2U);
+  EXPECT_EQ(p.buffers[2].live, 0U);
+  EXPECT_EQ(p.sram_bytes(), 110U);  // c everywhere, then a or b, never both
+  EXPECT_EQ(p.sram_bytes_in(2), 80U);
+  EXPECT_TRUE(read_asm(write_asm(p), "back.lpuasm") == p);
+  for (const char* bad : {".buffer a bytes=100 live=x\n", ".buffer a bytes=100 live=1 live=2\n",
+                          ".region r bytes=100 live=1\n"}) {
+    try {
+      read_asm(bad, "bad.lpuasm");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("bad.lpuasm:1:"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Asm, Read_AcceptsTheDocumentedExample) {
   const std::string text = R"(# comments run to the end of the line
 .buffer  wq0  bytes=1146888          # on-chip SRAM buffer (static allocation)
