@@ -336,6 +336,26 @@ RegionKind region_kind(std::string_view name, std::string_view embedding) {
   return RegionKind::kOther;
 }
 
+// Adds `times` x the bytes of region `r` to its kind in `f`.
+void add_footprint(ProgramFootprint& f, const RegionDecl& r, std::string_view embedding,
+                   std::uint64_t times) {
+  const std::uint64_t bytes = times * r.bytes;
+  switch (region_kind(r.name, embedding)) {
+    case RegionKind::kWeight:
+      f.weight_bytes += bytes;
+      break;
+    case RegionKind::kKv:
+      f.kv_bytes += bytes;
+      break;
+    case RegionKind::kSpill:
+      f.spill_bytes += bytes;
+      break;
+    case RegionKind::kOther:
+      f.other_bytes += bytes;
+      break;
+  }
+}
+
 // Adds what one instruction moves or computes to `t`.
 void count_traffic(const Instruction& inst, const std::vector<RegionKind>& kinds,
                    ProgramTraffic& t) {
@@ -376,22 +396,7 @@ ProgramTraffic program_traffic(const Program& program, std::string_view embeddin
 
 ProgramFootprint program_footprint(const Program& program, std::string_view embedding_region) {
   ProgramFootprint f;
-  for (const RegionDecl& r : program.regions) {
-    switch (region_kind(r.name, embedding_region)) {
-      case RegionKind::kWeight:
-        f.weight_bytes += r.bytes;
-        break;
-      case RegionKind::kKv:
-        f.kv_bytes += r.bytes;
-        break;
-      case RegionKind::kSpill:
-        f.spill_bytes += r.bytes;
-        break;
-      case RegionKind::kOther:
-        f.other_bytes += r.bytes;
-        break;
-    }
-  }
+  for (const RegionDecl& r : program.regions) add_footprint(f, r, embedding_region, 1);
   return f;
 }
 
@@ -452,23 +457,9 @@ namespace {
 ProgramFootprint footprint_of_layers(const Program& one_layer, std::string_view embedding,
                                      int layers) {
   ProgramFootprint f;
-  const auto count = static_cast<std::uint64_t>(layers);
   for (const RegionDecl& r : one_layer.regions) {
-    const std::uint64_t times = r.name.rfind("layer0.", 0) == 0 ? count : 1;
-    switch (region_kind(r.name, embedding)) {
-      case RegionKind::kWeight:
-        f.weight_bytes += times * r.bytes;
-        break;
-      case RegionKind::kKv:
-        f.kv_bytes += times * r.bytes;
-        break;
-      case RegionKind::kSpill:
-        f.spill_bytes += times * r.bytes;
-        break;
-      case RegionKind::kOther:
-        f.other_bytes += times * r.bytes;
-        break;
-    }
+    const bool per_layer = r.name.rfind("layer0.", 0) == 0;
+    add_footprint(f, r, embedding, per_layer ? static_cast<std::uint64_t>(layers) : 1);
   }
   return f;
 }
