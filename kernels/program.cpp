@@ -35,12 +35,6 @@ OperandShape shape_of(bool in_region, std::uint64_t rows, std::uint64_t cols, in
   return s;
 }
 
-OperandShape transfer_shape(const Instruction& inst, Operand operand) {
-  const bool region = (inst.opcode == Opcode::kLoad) == (operand == Operand::kA);
-  if (operand == Operand::kB) return {};
-  return shape_of(region, inst.n0, inst.bytes, 1);
-}
-
 OperandShape matmul_shape(const Instruction& inst, Operand operand) {
   const int es = elem_bytes(inst.type);
   switch (operand) {
@@ -55,8 +49,8 @@ OperandShape matmul_shape(const Instruction& inst, Operand operand) {
   return {};
 }
 
-OperandShape vector_shape(const Instruction& inst, const OpcodeInfo& info, Operand operand) {
-  const std::uint32_t ops = info.operands;
+// An operand the instruction has (operand_space says so).
+OperandShape vector_shape(const Instruction& inst, Operand operand) {
   switch (operand) {
     case Operand::kDst:
       if (is_reduction(inst.opcode)) return shape_of(false, 1, inst.n0, elem_bytes(inst.type));
@@ -66,23 +60,24 @@ OperandShape vector_shape(const Instruction& inst, const OpcodeInfo& info, Opera
       return shape_of(false, inst.n0, inst.n1, elem_bytes(src));
     }
     case Operand::kB:
-      if (!(ops & kOpB) || inst.b_is_imm) return {};
       return shape_of(false, inst.n0, inst.n1, elem_bytes(inst.type));
   }
   return {};
 }
 
 OperandShape shape_of_operand(const Instruction& inst, const OpcodeInfo& info, Operand operand) {
+  const OperandSpace space = operand_space(inst, info, operand);
+  if (space == OperandSpace::kNone) return {};
   switch (info.cost) {
     case CostClass::kDispatch:
       return {};
     case CostClass::kTransfer:
-      return transfer_shape(inst, operand);
+      return shape_of(space == OperandSpace::kRegion, inst.n0, inst.bytes, 1);
     case CostClass::kMatmul:
       return matmul_shape(inst, operand);
     case CostClass::kVectorAlu:
     case CostClass::kTranscendental:
-      return vector_shape(inst, info, operand);
+      return vector_shape(inst, operand);
   }
   return {};
 }
@@ -353,6 +348,26 @@ std::uint64_t Program::instruction_count() const {
 bool Program::operator==(const Program& o) const {
   return buffers == o.buffers && regions == o.regions && semaphores == o.semaphores &&
          tags == o.tags && queues == o.queues;
+}
+
+OperandSpace operand_space(const Instruction& inst, const OpcodeInfo& info, Operand operand) {
+  switch (info.cost) {
+    case CostClass::kDispatch:
+      return OperandSpace::kNone;
+    case CostClass::kTransfer:
+      if (operand == Operand::kB) return OperandSpace::kNone;
+      return (inst.opcode == Opcode::kLoad) == (operand == Operand::kA) ? OperandSpace::kRegion
+                                                                        : OperandSpace::kBuffer;
+    case CostClass::kMatmul:
+      return OperandSpace::kBuffer;
+    case CostClass::kVectorAlu:
+    case CostClass::kTranscendental:
+      if (operand == Operand::kB && (!(info.operands & kOpB) || inst.b_is_imm)) {
+        return OperandSpace::kNone;
+      }
+      return OperandSpace::kBuffer;
+  }
+  return OperandSpace::kNone;
 }
 
 OperandShape operand_shape(const Instruction& inst, Operand operand) {

@@ -151,6 +151,14 @@ struct OperandShape {
   std::int64_t contiguous_row() const { return static_cast<std::int64_t>(cols) * elem_bytes; }
 };
 
+// Where an operand of an instruction lives: nowhere (the instruction has no such view), in an SRAM
+// buffer, or in an off-chip region (LOAD's a, STORE's dst).
+enum class OperandSpace : std::uint8_t { kNone, kBuffer, kRegion };
+
+// operand_shape(inst, operand)'s `used` and `in_region` without the shape: what the builder's
+// per-instruction checks need, for `info` = opcode_info(inst.opcode).
+OperandSpace operand_space(const Instruction& inst, const OpcodeInfo& info, Operand operand);
+
 // The shape an operand of `inst` covers (docs/ISA.md "Semantics"): VXM operands n0 x n1 (a
 // reduction's dst 1 x n0), LOAD/STORE rows x bytes, MATMUL W n x k, X m x k, Y m x (groups*n).
 OperandShape operand_shape(const Instruction& inst, Operand operand);

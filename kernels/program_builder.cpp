@@ -157,9 +157,10 @@ void ProgramBuilder::set_phase(int phase) {
 }
 
 void ProgramBuilder::check_live(const Instruction& inst) const {
+  const OpcodeInfo& info = opcode_info(inst.opcode);
+  if (info.cost == CostClass::kDispatch) return;  // WAIT, NOTIFY, NOP: no views
   for (const Operand operand : {Operand::kDst, Operand::kA, Operand::kB}) {
-    const OperandShape shape = operand_shape(inst, operand);
-    if (!shape.used || shape.in_region) continue;
+    if (operand_space(inst, info, operand) != OperandSpace::kBuffer) continue;
     const View& view =
         operand == Operand::kDst ? inst.dst : (operand == Operand::kA ? inst.a : inst.b);
     if (view.space >= program_.buffers.size()) continue;  // validate_program names it

@@ -136,6 +136,27 @@ TEST(Instruction, Is112BytesAndViewsAre16) {
   EXPECT_EQ(v.row_stride, 123456);
 }
 
+// The views an instruction has, and where they live (what the builder's live-range check reads).
+TEST(Instruction, OperandSpace_NamesBuffersRegionsAndAbsentViews) {
+  using S = OperandSpace;
+  const auto spaces = [](Opcode op, bool imm) {
+    Instruction inst;
+    inst.opcode = op;
+    inst.b_is_imm = imm;
+    const OpcodeInfo& info = opcode_info(op);
+    return std::array<S, 3>{operand_space(inst, info, Operand::kDst),
+                            operand_space(inst, info, Operand::kA),
+                            operand_space(inst, info, Operand::kB)};
+  };
+  EXPECT_EQ(spaces(Opcode::kLoad, false), (std::array<S, 3>{S::kBuffer, S::kRegion, S::kNone}));
+  EXPECT_EQ(spaces(Opcode::kStore, false), (std::array<S, 3>{S::kRegion, S::kBuffer, S::kNone}));
+  EXPECT_EQ(spaces(Opcode::kAdd, false), (std::array<S, 3>{S::kBuffer, S::kBuffer, S::kBuffer}));
+  EXPECT_EQ(spaces(Opcode::kAdd, true), (std::array<S, 3>{S::kBuffer, S::kBuffer, S::kNone}));
+  EXPECT_EQ(spaces(Opcode::kExp, false), (std::array<S, 3>{S::kBuffer, S::kBuffer, S::kNone}));
+  EXPECT_EQ(spaces(Opcode::kMatmul, false), (std::array<S, 3>{S::kBuffer, S::kBuffer, S::kBuffer}));
+  EXPECT_EQ(spaces(Opcode::kWait, false), (std::array<S, 3>{S::kNone, S::kNone, S::kNone}));
+}
+
 TEST(ProgramBuilder, Tag_IsStampedOnEveryInstruction) {
   ProgramBuilder b;
   const std::uint32_t s = b.add_semaphore("s");
