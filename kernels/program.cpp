@@ -35,7 +35,9 @@ OperandShape shape_of(bool in_region, std::uint64_t rows, std::uint64_t cols, in
   return s;
 }
 
-OperandShape matmul_shape(const Instruction& inst, Operand operand) {
+// The shape helpers and check_view below run three times per instruction validated (millions
+// per program): forced inline, so that a call's cost is not most of theirs.
+[[gnu::always_inline]] inline OperandShape matmul_shape(const Instruction& inst, Operand operand) {
   const int es = elem_bytes(inst.type);
   switch (operand) {
     case Operand::kDst:
@@ -50,7 +52,7 @@ OperandShape matmul_shape(const Instruction& inst, Operand operand) {
 }
 
 // An operand the instruction has (operand_space says so).
-OperandShape vector_shape(const Instruction& inst, Operand operand) {
+[[gnu::always_inline]] inline OperandShape vector_shape(const Instruction& inst, Operand operand) {
   switch (operand) {
     case Operand::kDst:
       if (is_reduction(inst.opcode)) return shape_of(false, 1, inst.n0, elem_bytes(inst.type));
@@ -65,8 +67,32 @@ OperandShape vector_shape(const Instruction& inst, Operand operand) {
   return {};
 }
 
-OperandShape shape_of_operand(const Instruction& inst, const OpcodeInfo& info, Operand operand) {
-  const OperandSpace space = operand_space(inst, info, operand);
+[[gnu::always_inline]] inline OperandSpace space_of_operand(const Instruction& inst,
+                                                            const OpcodeInfo& info,
+                                                            Operand operand) {
+  switch (info.cost) {
+    case CostClass::kDispatch:
+      return OperandSpace::kNone;
+    case CostClass::kTransfer:
+      if (operand == Operand::kB) return OperandSpace::kNone;
+      return (inst.opcode == Opcode::kLoad) == (operand == Operand::kA) ? OperandSpace::kRegion
+                                                                        : OperandSpace::kBuffer;
+    case CostClass::kMatmul:
+      return OperandSpace::kBuffer;
+    case CostClass::kVectorAlu:
+    case CostClass::kTranscendental:
+      if (operand == Operand::kB && (!(info.operands & kOpB) || inst.b_is_imm)) {
+        return OperandSpace::kNone;
+      }
+      return OperandSpace::kBuffer;
+  }
+  return OperandSpace::kNone;
+}
+
+[[gnu::always_inline]] inline OperandShape shape_of_operand(const Instruction& inst,
+                                                            const OpcodeInfo& info,
+                                                            Operand operand) {
+  const OperandSpace space = space_of_operand(inst, info, operand);
   if (space == OperandSpace::kNone) return {};
   switch (info.cost) {
     case CostClass::kDispatch:
@@ -86,15 +112,17 @@ OperandShape shape_of_operand(const Instruction& inst, const OpcodeInfo& info, O
 
 // Where a check puts what is wrong. Validating a large program only asks whether it is valid
 // (why_ null: nothing is formatted); the message is formatted when someone wants to read it.
+// Failing is cold (a valid program of millions of instructions never fails): kept out of line,
+// the checks stay small enough for the compiler to inline them into check_all.
 class Why {
  public:
   explicit Why(std::string* text) : text_(text) {}
-  bool fail(const char* message) {
+  [[gnu::cold, gnu::noinline]] bool fail(const char* message) {
     if (text_) *text_ = message;
     return false;
   }
   template <typename... Args>
-  bool fail(fmt::format_string<Args...> format, Args&&... args) {
+  [[gnu::cold, gnu::noinline]] bool fail(fmt::format_string<Args...> format, Args&&... args) {
     if (text_) *text_ = fmt::format(format, std::forward<Args>(args)...);
     return false;
   }
@@ -153,10 +181,24 @@ bool check_immediate(const Instruction& inst, const OpcodeInfo& info, Why& why) 
          why.fail("imm={}: expected a {}-bit value in {}..{}", inst.imm, bits, lo, hi);
 }
 
-bool check_view(const Program& program, const Instruction& inst, const OpcodeInfo& info,
-                Operand operand, const char* key, Why& why) {
-  const OperandShape shape = shape_of_operand(inst, info, operand);
-  if (!shape.used) return true;
+using Wide = unsigned __int128;
+
+// One past the last byte a view of `shape` touches over every repetition of `inst`: 128-bit, so
+// that absurd shapes, strides or repeats cannot wrap around and pass. Strides are not negative,
+// so the last element of the last repetition is the furthest byte.
+[[gnu::always_inline]] inline Wide view_end(const Instruction& inst, const View& v,
+                                            const OperandShape& shape, Operand operand) {
+  const auto rs = static_cast<std::uint64_t>(inst.repeat_stride(operand));
+  return Wide{v.offset} + Wide{inst.rep > 0 ? inst.rep - 1u : 0u} * rs +
+         Wide{shape.rows - 1} * static_cast<std::uint64_t>(v.row_stride) +
+         Wide{shape.cols - 1} * static_cast<std::uint64_t>(v.col_stride) +
+         static_cast<std::uint64_t>(shape.elem_bytes);
+}
+
+// Why the view of `operand` is not valid (check_view found it so): the message, out of line.
+[[gnu::cold, gnu::noinline]] bool view_failure(const Program& program, const Instruction& inst,
+                                               const OperandShape& shape, Operand operand,
+                                               const char* key, Why& why) {
   const View& v = operand == Operand::kDst ? inst.dst : operand == Operand::kA ? inst.a : inst.b;
   const std::uint64_t space = v.space;
   const std::size_t count = shape.in_region ? program.regions.size() : program.buffers.size();
@@ -172,18 +214,11 @@ bool check_view(const Program& program, const Instruction& inst, const OpcodeInf
     return why.fail("{}={}: negative strides are not allowed", key, name);
   }
   if (shape.rows == 0 || shape.cols == 0) return why.fail("{}={}: empty shape", key, name);
-  // 128-bit so that absurd shapes, strides or repeats cannot wrap around and pass. Strides are
-  // not negative, so the last element of the last repetition is the furthest byte.
-  using Wide = unsigned __int128;
-  const std::uint64_t offset = v.offset;
-  const auto rs = static_cast<std::uint64_t>(inst.repeat_stride(operand));
-  const Wide last_wide = Wide{offset} + Wide{inst.rep > 0 ? inst.rep - 1u : 0u} * rs +
-                         Wide{shape.rows - 1} * static_cast<std::uint64_t>(v.row_stride) +
-                         Wide{shape.cols - 1} * static_cast<std::uint64_t>(v.col_stride) +
-                         static_cast<std::uint64_t>(shape.elem_bytes);
-  if (last_wide <= Wide{size}) return true;
+  const Wide last_wide = view_end(inst, v, shape, operand);
   const std::uint64_t last =
       last_wide > Wide{UINT64_MAX} ? UINT64_MAX : static_cast<std::uint64_t>(last_wide);
+  const std::uint64_t offset = v.offset;
+  const auto rs = static_cast<std::uint64_t>(inst.repeat_stride(operand));
   if (inst.rep > 1) {
     return why.fail(
         "{}={}+{}:{}:{} {}.rs={} covers {} repetitions of {}x{} elements of {} bytes up to byte "
@@ -196,6 +231,24 @@ bool check_view(const Program& program, const Instruction& inst, const OpcodeInf
       "({} bytes)",
       key, name, offset, v.col_stride, v.row_stride, shape.rows, shape.cols, shape.elem_bytes, last,
       kind, name, size);
+}
+
+// The view of `operand` names a declared buffer or region, has no negative stride and no empty
+// shape, and stays inside it over every repetition.
+[[gnu::always_inline]] inline bool check_view(const Program& program, const Instruction& inst,
+                                              const OpcodeInfo& info, Operand operand,
+                                              const char* key, Why& why) {
+  const OperandShape shape = shape_of_operand(inst, info, operand);
+  if (!shape.used) return true;
+  const View& v = operand == Operand::kDst ? inst.dst : operand == Operand::kA ? inst.a : inst.b;
+  const std::uint64_t space = v.space;
+  const std::size_t count = shape.in_region ? program.regions.size() : program.buffers.size();
+  const bool valid =
+      space < count && v.col_stride >= 0 && v.row_stride >= 0 && shape.rows != 0 &&
+      shape.cols != 0 &&
+      view_end(inst, v, shape, operand) <=
+          Wide{shape.in_region ? program.regions[space].bytes : program.buffers[space].bytes};
+  return valid || view_failure(program, inst, shape, operand, key, why);
 }
 
 constexpr std::array<const char*, kOperandCount> kRepeatKeys = {"dst.rs", "a.rs", "b.rs"};
@@ -351,23 +404,7 @@ bool Program::operator==(const Program& o) const {
 }
 
 OperandSpace operand_space(const Instruction& inst, const OpcodeInfo& info, Operand operand) {
-  switch (info.cost) {
-    case CostClass::kDispatch:
-      return OperandSpace::kNone;
-    case CostClass::kTransfer:
-      if (operand == Operand::kB) return OperandSpace::kNone;
-      return (inst.opcode == Opcode::kLoad) == (operand == Operand::kA) ? OperandSpace::kRegion
-                                                                        : OperandSpace::kBuffer;
-    case CostClass::kMatmul:
-      return OperandSpace::kBuffer;
-    case CostClass::kVectorAlu:
-    case CostClass::kTranscendental:
-      if (operand == Operand::kB && (!(info.operands & kOpB) || inst.b_is_imm)) {
-        return OperandSpace::kNone;
-      }
-      return OperandSpace::kBuffer;
-  }
-  return OperandSpace::kNone;
+  return space_of_operand(inst, info, operand);
 }
 
 OperandShape operand_shape(const Instruction& inst, Operand operand) {
