@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 
@@ -172,11 +173,40 @@ void ProgramBuilder::set_phase(int phase) {
   phase_ = phase;
 }
 
+namespace {
+
+// Bit o set: operand o of an instruction with this opcode is a view of an SRAM buffer
+// (operand_space, which depends on the opcode and on whether b is an immediate only). One table
+// lookup per emitted instruction for the live-range check.
+std::uint8_t buffer_operands(Opcode opcode, bool b_is_imm) {
+  using Row = std::array<std::uint8_t, 2>;  // [b_is_imm]
+  static const std::array<Row, kOpcodeCount> table = [] {
+    std::array<Row, kOpcodeCount> t{};
+    for (int op = 0; op < kOpcodeCount; ++op) {
+      for (const bool imm : {false, true}) {
+        Instruction inst;
+        inst.opcode = static_cast<Opcode>(op);
+        inst.b_is_imm = imm;
+        const OpcodeInfo& info = opcode_info(inst.opcode);
+        for (int o = 0; o < kOperandCount; ++o) {
+          if (operand_space(inst, info, static_cast<Operand>(o)) == OperandSpace::kBuffer) {
+            t[static_cast<std::size_t>(op)][imm ? 1 : 0] |= static_cast<std::uint8_t>(1u << o);
+          }
+        }
+      }
+    }
+    return t;
+  }();
+  return table.at(static_cast<std::size_t>(opcode))[b_is_imm ? 1 : 0];
+}
+
+}  // namespace
+
 void ProgramBuilder::check_live(const Instruction& inst) const {
-  const OpcodeInfo& info = opcode_info(inst.opcode);
-  if (info.cost == CostClass::kDispatch) return;  // WAIT, NOTIFY, NOP: no views
+  const std::uint8_t buffers = buffer_operands(inst.opcode, inst.b_is_imm);
+  if (buffers == 0) return;  // WAIT, NOTIFY, NOP: no views
   for (const Operand operand : {Operand::kDst, Operand::kA, Operand::kB}) {
-    if (operand_space(inst, info, operand) != OperandSpace::kBuffer) continue;
+    if ((buffers >> static_cast<int>(operand) & 1U) == 0) continue;
     const View& view =
         operand == Operand::kDst ? inst.dst : (operand == Operand::kA ? inst.a : inst.b);
     if (view.space >= program_.buffers.size()) continue;  // validate_program names it
