@@ -143,7 +143,10 @@ const std::vector<OpcodeInfo>& opcode_table() {
 }
 
 const OpcodeInfo& opcode_info(Opcode opcode) {
-  return opcode_table().at(static_cast<std::size_t>(opcode));
+  // Called several times per instruction built, validated and run: one guarded reference to the
+  // table instead of a call to opcode_table() each time.
+  static const std::vector<OpcodeInfo>& table = opcode_table();
+  return table.at(static_cast<std::size_t>(opcode));
 }
 
 std::optional<Opcode> parse_mnemonic(std::string_view mnemonic) {

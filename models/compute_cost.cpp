@@ -9,17 +9,18 @@ namespace lpusim {
 
 namespace {
 
-bool has_b_operand(const Instruction& inst) {
-  return (opcode_info(inst.opcode).operands & kOpB) != 0 && !inst.b_is_imm;
+bool has_b_operand(const Instruction& inst, const OpcodeInfo& info) {
+  return (info.operands & kOpB) != 0 && !inst.b_is_imm;
 }
 
-std::uint64_t vxm_sram_bytes(const Instruction& inst) {
+// `info` = opcode_info(inst.opcode), looked up once per instruction by the caller.
+std::uint64_t vxm_sram_bytes(const Instruction& inst, const OpcodeInfo& info) {
   const std::uint64_t n = inst.repetition_elements();
   const std::uint64_t in_bytes = static_cast<std::uint64_t>(
       elem_bytes(inst.opcode == Opcode::kCvt ? inst.src_type : inst.type));
   const std::uint64_t out_bytes = static_cast<std::uint64_t>(elem_bytes(inst.type));
   std::uint64_t bytes = n * in_bytes;                              // a
-  if (has_b_operand(inst)) bytes += n * out_bytes;                 // b
+  if (has_b_operand(inst, info)) bytes += n * out_bytes;           // b
   if (inst.opcode == Opcode::kMad) bytes += n * out_bytes;         // dst read
   bytes += (is_reduction(inst.opcode) ? inst.n0 : n) * out_bytes;  // dst write
   return bytes;
@@ -39,14 +40,15 @@ UnitCost repeated(const UnitCost& one, std::uint64_t rep) {
 
 UnitCost VxmCost::of(const Instruction& inst) const {
   UnitCost cost;
-  const CostClass cls = opcode_info(inst.opcode).cost;
+  const OpcodeInfo& info = opcode_info(inst.opcode);
+  const CostClass cls = info.cost;
   const std::uint64_t ops_per_element =
       cls == CostClass::kTranscendental ? static_cast<std::uint64_t>(kTranscendentalAluOps) : 1;
   const std::uint64_t passes =
       ceil_div(inst.repetition_elements(), static_cast<std::uint64_t>(vxm_.lanes)) *
       ops_per_element;
   const std::uint64_t alu_cycles = ceil_div(passes, static_cast<std::uint64_t>(vxm_.alus_per_lane));
-  cost.sram_bytes = vxm_sram_bytes(inst);
+  cost.sram_bytes = vxm_sram_bytes(inst, info);
   const std::uint64_t sram_cycles =
       ceil_to_count_saturated(static_cast<double>(cost.sram_bytes) / sram_.bytes_per_cycle);
   cost.occupancy_cycles = std::max<std::uint64_t>({alu_cycles, sram_cycles, 1});

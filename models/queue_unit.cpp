@@ -110,19 +110,28 @@ Femtoseconds QueueUnit::occupy(const UnitCost& cost) {
   return add_saturated(local_, ctx_->clock.cycles_to_fs(cost.latency_cycles));
 }
 
+namespace {
+
+// The message of a run whose queue `unit` saturated its time at instruction `index`.
+[[gnu::cold, gnu::noinline]] std::string overflow_message(const RunContext& ctx, Unit unit,
+                                                          std::uint32_t index,
+                                                          const Instruction& inst) {
+  std::ostringstream what;
+  what << "queue " << unit_name(unit) << " instruction " << index << " (" << mnemonic(inst.opcode)
+       << ") would end later; this chip run started at " << fs_to_seconds(ctx.start_fs)
+       << " s of simulated time. The hardware is too slow for this workload (memory "
+          "bandwidth, clock or latency) or the workload too large";
+  return time_overflow_message(what.str());
+}
+
+}  // namespace
+
 // True (and the run's overflow recorded) when this queue's time saturated at the largest
 // representable femtosecond count; times are checked before any SystemC wait or notify uses them.
-bool QueueUnit::overflowed(std::uint32_t index, const Instruction& inst) {
+// Inline: it runs once or twice per instruction, the message only once per run.
+inline bool QueueUnit::overflowed(std::uint32_t index, const Instruction& inst) {
   if (local_ != kMaxFemtoseconds && completed_ != kMaxFemtoseconds) return false;
-  if (!ctx_->time_overflow) {
-    std::ostringstream what;
-    what << "queue " << unit_name(unit_) << " instruction " << index << " ("
-         << mnemonic(inst.opcode) << ") would end later; this chip run started at "
-         << fs_to_seconds(ctx_->start_fs)
-         << " s of simulated time. The hardware is too slow for this workload (memory "
-            "bandwidth, clock or latency) or the workload too large";
-    ctx_->time_overflow = time_overflow_message(what.str());
-  }
+  if (!ctx_->time_overflow) ctx_->time_overflow = overflow_message(*ctx_, unit_, index, inst);
   return true;
 }
 
