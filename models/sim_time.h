@@ -28,9 +28,12 @@ inline constexpr double kFemtosecondLimit = 18446744073709551616.0;
 inline constexpr std::uint64_t add_saturated(std::uint64_t a, std::uint64_t b) {
   return b > kMaxFemtoseconds - a ? kMaxFemtoseconds : a + b;
 }
-// a * b, or the maximum when the product does not fit.
+// a * b, or the maximum when the product does not fit. The overflow flag of the multiply, not a
+// 64-bit division: the engine saturates several products per instruction it runs.
 inline constexpr std::uint64_t mul_saturated(std::uint64_t a, std::uint64_t b) {
-  return a != 0 && b > kMaxFemtoseconds / a ? kMaxFemtoseconds : a * b;
+  static_assert(kMaxFemtoseconds == std::numeric_limits<std::uint64_t>::max());
+  std::uint64_t product = 0;
+  return __builtin_mul_overflow(a, b, &product) ? kMaxFemtoseconds : product;
 }
 // A non-negative double rounded up to a whole count, saturated at the maximum (NaN saturates).
 inline std::uint64_t ceil_to_count_saturated(double value) {
