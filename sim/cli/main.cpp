@@ -1,9 +1,12 @@
 // The `lpusim` binary: parses the command line, runs one subcommand, and is the only place that
 // turns typed errors into messages and exit codes (0 ok, 2 bad input, 3 simulation error).
 #include <malloc.h>
+#include <sys/mman.h>
 #include <CLI/CLI.hpp>
 
 #include <climits>
+#include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -61,6 +64,27 @@ int run(int argc, char** argv) {
   return static_cast<int>(lpusim::ExitCode::kBadInput);
 }
 
+// Backs the heap with transparent huge pages (the kernel's THP mode is `madvise`): grows the heap
+// once by kHugePageHeap, asks for huge pages on that range and frees it again. The heap keeps it
+// (M_TRIM_THRESHOLD below) and serves the run's blocks from it, so programs, queues and the
+// statistics' interval lists fault in 2 MB pages: a batch-256 70B decode took 9,700 page faults
+// and 0.43 s of system time with only its instruction queues advised, 1,200 and 0.10 s with the
+// whole heap. Nothing is resident until it is touched. Not under AddressSanitizer, whose
+// allocator is its own.
+void back_heap_with_huge_pages() {
+#if !defined(__SANITIZE_ADDRESS__)
+  constexpr std::size_t kHugePageHeap = std::size_t{1} << 30;  // virtual: about 3x a large run
+  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
+  void* block = std::malloc(kHugePageHeap);  // NOLINT: heap mechanics, not an object
+  if (block == nullptr) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(block);
+  const std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const std::uintptr_t last = (begin + kHugePageHeap) & ~(kHugePage - 1);
+  madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  std::free(block);  // NOLINT
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,6 +94,7 @@ int main(int argc, char** argv) {
   // heap for the next chunk instead: the peak is the same, the faults are paid once.
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  back_heap_with_huge_pages();
   try {
     return run(argc, argv);
   } catch (const lpusim::InputError& e) {
