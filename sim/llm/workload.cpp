@@ -171,7 +171,7 @@ GemmSpec linear_gemm(const Build& c, const LinearLayer& l, std::string name, std
   g.n = n > 0 ? n : static_cast<std::uint64_t>(l.out_features);
   g.format = format_of(c, l);
   g.group_size = c.spec.group_size;
-  g.group_kernel = c.spec.group_kernel;
+  g.group_kernel = c.spec.group_kernels.of(c.spec.phase);
   return g;
 }
 
@@ -395,6 +395,21 @@ ProgramFootprint program_footprint(const Program& program, std::string_view embe
   ProgramFootprint f;
   for (const RegionDecl& r : program.regions) add_footprint(f, r, embedding_region, 1);
   return f;
+}
+
+bool has_groups(const WeightFormat& format, int group_size) {
+  return !format.is_float() && group_size != kPerChannel;
+}
+
+bool two_level_applies(const WeightFormat& format, int group_size) {
+  constexpr int kInt8Bits = 8;
+  return has_groups(format, group_size) && format.max_bits() < kInt8Bits;
+}
+
+PhaseGroupKernels auto_group_kernels(const WeightFormat& format, int group_size) {
+  PhaseGroupKernels kernels;
+  if (two_level_applies(format, group_size)) kernels.prefill = GroupKernel::kTwoLevel;
+  return kernels;
 }
 
 std::string_view phase_name(Phase phase) { return phase == Phase::kDecode ? "decode" : "prefill"; }

@@ -283,7 +283,7 @@ TEST(Workload, ResidentTwoLevel_DeclaresOnlyTheBuffersItsKernelReads) {
   HwConfig hw = chip();
   hw.weights = WeightPlacement::kResident;
   WorkloadSpec s = spec_of(tiny_model(), "int4", Phase::kPrefill);
-  s.group_kernel = GroupKernel::kTwoLevel;
+  s.group_kernels = PhaseGroupKernels::both(GroupKernel::kTwoLevel);
   const Workload w = build_workload(s, hw);
   // Codes + 2 bytes per row + 2 bytes per group of every linear layer (fp16 ones: codes only),
   // and the norm weights.
@@ -325,7 +325,7 @@ TEST(Workload, ResidentTwoLevel_DeclaresOnlyTheBuffersItsKernelReads) {
   }
   EXPECT_EQ(weight_buffers, expected);
   // The per-group step holds the stored scales and offsets instead: 4 bytes per group.
-  s.group_kernel = GroupKernel::kPerGroup;
+  s.group_kernels = PhaseGroupKernels::both(GroupKernel::kPerGroup);
   EXPECT_GT(build_workload(s, hw).program.sram_bytes(), w.program.sram_bytes());
 }
 
