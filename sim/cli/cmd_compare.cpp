@@ -36,6 +36,7 @@ struct CompareOptions {
 // shows it (CompareShow), with the seed's claim for it when the seed makes one.
 struct Metric {
   CompareShow show;
+  StatType type;
   std::function<StatValue(const LlmRunResult&, const HwConfig&)> read;
   std::optional<double SeedClaim::*> seed;
 
@@ -65,7 +66,7 @@ const std::vector<Metric>& metrics() {
     std::vector<Metric> out;
     for (const Statistic<RunSource>& s : run_catalogue()) {
       if (s.compare.row == 0) continue;
-      out.push_back({s.compare,
+      out.push_back({s.compare, s.type,
                      [read = s.read](const LlmRunResult& r, const HwConfig& hw) {
                        return read(RunSource{r, hw});
                      },
@@ -73,7 +74,7 @@ const std::vector<Metric>& metrics() {
     }
     for (const Statistic<StepMetrics>& s : step_catalogue().statistics) {
       if (s.compare.row == 0) continue;
-      out.push_back({s.compare,
+      out.push_back({s.compare, s.type,
                      [read = s.read](const LlmRunResult& r, const HwConfig&) {
                        return read(r.decode.metrics);
                      },
@@ -137,6 +138,8 @@ Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw
     const auto is_name = [&](const LlmRunResult& r) {
       return std::holds_alternative<std::string>(m.read(r, hw));
     };
+    // A name no run has (the group kernel of formats without groups) is no row, as in `run`.
+    if (m.type == StatType::kText && std::none_of(runs.begin(), runs.end(), is_name)) continue;
     if (std::any_of(runs.begin(), runs.end(), is_name)) {  // no change, no claim; "-" if absent
       for (const LlmRunResult& r : runs) {
         const StatValue value = m.read(r, hw);

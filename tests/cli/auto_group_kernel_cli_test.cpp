@@ -135,6 +135,11 @@ TEST(AutoGroupKernelCli, FormatsWithoutGroups_ReportTheSameWhateverTheFlag) {
       EXPECT_THAT(chosen, Not(HasSubstr("group_kernel"))) << quant;
     }
   }
+  const std::vector<std::string> compare = {"compare",  "--model", "llama2-7b", "--context", "256",
+                                            "--prompt", "16",      "--quant",   "int8,fp16"};
+  const std::string table = output_of(compare, dir);
+  EXPECT_EQ(table, output_of(with(compare, {"--group-kernel", "two-level"}), dir));
+  EXPECT_THAT(table, Not(HasSubstr("group kernel")));
 }
 
 // int8 with groups of 128 has groups but 8-bit codes, which two-level cannot run: auto keeps
