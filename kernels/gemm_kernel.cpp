@@ -322,12 +322,6 @@ bool decodes_with_scale_and_offset(const WeightFormat& format) {
   return m.size() == want.size() && m[0].name == want[0].name && m[1].name == want[1].name;
 }
 
-// Whether a GEMM runs the two-level group kernel: asked for, integer weights, several groups.
-bool uses_two_level(const GemmSpec& spec) {
-  return spec.group_kernel == GroupKernel::kTwoLevel && !spec.format.is_float() &&
-         spec.group_size != kPerChannel && static_cast<std::uint64_t>(spec.group_size) < spec.k;
-}
-
 void check_spec(const GemmSpec& spec, const HwConfig& hw) {
   if (spec.m == 0 || spec.k == 0 || spec.n == 0) {
     throw InputError(fmt::format("GEMM {}: expected m, k, n >= 1, got m={} k={} n={}", spec.name,
@@ -425,24 +419,21 @@ OpPlan make_plan(ProgramBuilder& b, const GemmSpec& spec, const HwConfig& hw, co
   op.plan.groups = op.groups;
 
   op.weights.resident = hw.weights == WeightPlacement::kResident;
-  const bool res = op.weights.resident;
-  op.weights.qweight = weight_space(b, res, spec.name + ".qweight", op.n * op.row_bytes);
+  std::vector<std::uint32_t> spaces;
+  for (const GemmWeightSpace& s : gemm_weight_spaces(spec)) {
+    spaces.push_back(weight_space(b, op.weights.resident, s.name, s.bytes));
+  }
+  op.weights.qweight = spaces.at(0);
   op.weights.two_level = op.two_level;
   if (op.two_level) {
-    const TwoLevelFields& f = two_level_fields();
-    const auto field = [&](const MetadataField& m, std::uint64_t per_row) {
-      return weight_space(b, res, spec.name + "." + m.name, op.n * per_row * m.bytes());
-    };
-    op.weights.channel_scales = field(f.channel_scale, 1);
-    op.weights.group_scales = field(f.group_scale, op.groups);
-    op.weights.group_zeros = field(f.group_zero, op.groups);
+    op.weights.channel_scales = spaces.at(1);
+    op.weights.group_scales = spaces.at(2);
+    op.weights.group_zeros = spaces.at(3);
   } else if (!op.fp16) {
     op.scale = spec.format.metadata.at(0);
     op.offset = spec.format.metadata.at(1);
-    op.weights.scales =
-        weight_space(b, res, spec.name + "." + op.scale.name, op.n * op.groups * op.scale.bytes());
-    op.weights.offsets = weight_space(b, res, spec.name + "." + op.offset.name,
-                                      op.n * op.groups * op.offset.bytes());
+    op.weights.scales = spaces.at(1);
+    op.weights.offsets = spaces.at(2);
   }
   return op;
 }
@@ -975,6 +966,32 @@ void check_io(const OpPlan& op, GemmRing& ring) {
 }
 
 }  // namespace
+
+bool uses_two_level(const GemmSpec& spec) {
+  return spec.group_kernel == GroupKernel::kTwoLevel && !spec.format.is_float() &&
+         spec.group_size != kPerChannel && static_cast<std::uint64_t>(spec.group_size) < spec.k;
+}
+
+std::vector<GemmWeightSpace> gemm_weight_spaces(const GemmSpec& spec) {
+  const std::uint64_t n = spec.n;
+  std::vector<GemmWeightSpace> spaces = {
+      {spec.name + ".qweight", n * spec.format.row_bytes(spec.k)}};
+  if (spec.format.is_float()) return spaces;
+  const std::uint64_t groups = group_count(spec.k, spec.group_size);
+  const auto add = [&](const MetadataField& field, std::uint64_t per_row) {
+    spaces.push_back({spec.name + "." + field.name, n * per_row * field.bytes()});
+  };
+  if (uses_two_level(spec)) {
+    const TwoLevelFields& f = two_level_fields();
+    add(f.channel_scale, 1);
+    add(f.group_scale, groups);
+    add(f.group_zero, groups);
+  } else {
+    add(spec.format.metadata.at(0), groups);
+    add(spec.format.metadata.at(1), groups);
+  }
+  return spaces;
+}
 
 GemmEmitted emit_gemm(ProgramBuilder& builder, const GemmSpec& spec, const HwConfig& hw,
                       const GemmIo& io) {

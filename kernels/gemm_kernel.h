@@ -64,6 +64,21 @@ struct GemmWeights {
   std::optional<std::uint32_t> group_zeros;
 };
 
+// Whether a GEMM runs the two-level group kernel: asked for, integer weights, more than one group
+// per row.
+bool uses_two_level(const GemmSpec& spec);
+
+// One weight region (streamed) or buffer (resident) a GEMM reads, by name and size.
+struct GemmWeightSpace {
+  std::string name;
+  std::uint64_t bytes = 0;
+};
+// Every one the kernel reads, in the order it declares them: NAME.qweight, then NAME.scales and
+// NAME.offsets, or for a two-level GEMM NAME.channel_scales, NAME.group_scales and
+// NAME.group_zeros (nothing more for fp16). A workload that declares resident weights before its
+// GEMMs declares exactly these.
+std::vector<GemmWeightSpace> gemm_weight_spaces(const GemmSpec& spec);
+
 // The tiling emit_gemm chose. N is cut into strips of whole MXM column tiles (mxm.cols rows; the
 // last tile of N may be shorter): wide strips in the body, a one-tile strip at the end (so
 // little work is left once the last weights land). Strip s covers weight rows

@@ -27,7 +27,7 @@ struct CompareOptions {
   HwOptions hw;
   LlmOptions llm;
   std::vector<std::string> quants = {"int4", "q3.5"};
-  std::string group_kernel = "per-group";
+  std::string group_kernel = kDefaultRunGroupKernel;
   bool no_prefill = false;
   std::string format = "text";
 };
@@ -36,6 +36,7 @@ struct CompareOptions {
 // shows it (CompareShow), with the seed's claim for it when the seed makes one.
 struct Metric {
   CompareShow show;
+  StatType type;
   std::function<StatValue(const LlmRunResult&, const HwConfig&)> read;
   std::optional<double SeedClaim::*> seed;
 
@@ -65,7 +66,7 @@ const std::vector<Metric>& metrics() {
     std::vector<Metric> out;
     for (const Statistic<RunSource>& s : run_catalogue()) {
       if (s.compare.row == 0) continue;
-      out.push_back({s.compare,
+      out.push_back({s.compare, s.type,
                      [read = s.read](const LlmRunResult& r, const HwConfig& hw) {
                        return read(RunSource{r, hw});
                      },
@@ -73,7 +74,7 @@ const std::vector<Metric>& metrics() {
     }
     for (const Statistic<StepMetrics>& s : step_catalogue().statistics) {
       if (s.compare.row == 0) continue;
-      out.push_back({s.compare,
+      out.push_back({s.compare, s.type,
                      [read = s.read](const LlmRunResult& r, const HwConfig&) {
                        return read(r.decode.metrics);
                      },
@@ -134,8 +135,17 @@ Table comparison_table(const std::vector<LlmRunResult>& runs, const HwConfig& hw
           columns);
   for (const Metric& m : metrics()) {
     std::vector<Cell> row = {m.show.label, std::string(m.show.shown.unit)};
-    if (std::holds_alternative<std::string>(m.read(first, hw))) {  // a name: no change, no claim
-      for (const LlmRunResult& r : runs) row.push_back(std::get<std::string>(m.read(r, hw)));
+    const auto is_name = [&](const LlmRunResult& r) {
+      return std::holds_alternative<std::string>(m.read(r, hw));
+    };
+    // A name no run has (the group kernel of formats without groups) is no row, as in `run`.
+    if (m.type == StatType::kText && std::none_of(runs.begin(), runs.end(), is_name)) continue;
+    if (std::any_of(runs.begin(), runs.end(), is_name)) {  // no change, no claim; "-" if absent
+      for (const LlmRunResult& r : runs) {
+        const StatValue value = m.read(r, hw);
+        const auto* text = std::get_if<std::string>(&value);
+        row.push_back(text ? Cell(*text) : Cell("-"));
+      }
       while (row.size() < columns.size()) row.push_back("");
       t.add_row(std::move(row));
       continue;
@@ -204,7 +214,7 @@ int run_compare(const CompareOptions& options) {
   std::vector<WorkloadSpec> specs;
   for (const std::string& q : options.quants) {
     WorkloadSpec spec = options.llm.spec(q);
-    spec.group_kernel = group_kernel_flag(options.group_kernel, spec.format, spec.group_size);
+    spec.group_kernels = run_group_kernels_flag(options.group_kernel, spec.format, spec.group_size);
     specs.push_back(spec);
   }
   Simulation simulation;
@@ -227,7 +237,7 @@ CommandRunner add_compare_command(CLI::App& app) {
   add_llm_options(*command, options->llm);
   command->add_option("--quant", options->quants, "weight formats, comma separated")
       ->delimiter(',');
-  add_group_kernel_option(*command, options->group_kernel);
+  add_run_group_kernel_option(*command, options->group_kernel);
   command->add_flag("--no-prefill", options->no_prefill,
                     "simulate the decode steps only (no first-token latency)");
   add_format_option(*command, options->format);

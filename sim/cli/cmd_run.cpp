@@ -19,7 +19,7 @@ struct RunOptions {
   HwOptions hw;
   LlmOptions llm;
   std::string quant = "q3.5";
-  std::string group_kernel = "per-group";
+  std::string group_kernel = kDefaultRunGroupKernel;
   bool no_prefill = false;
   std::string format = "text";
   TraceOptions trace;
@@ -29,7 +29,7 @@ int run_run(const RunOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   const HwConfig hw = options.hw.load();
   WorkloadSpec spec = options.llm.spec(options.quant);
-  spec.group_kernel = group_kernel_flag(options.group_kernel, spec.format, spec.group_size);
+  spec.group_kernels = run_group_kernels_flag(options.group_kernel, spec.format, spec.group_size);
   // Declared before the trace session, which detaches from it when destroyed (also when an
   // error unwinds this function), so that it is still alive then.
   Simulation simulation;
@@ -53,7 +53,7 @@ CommandRunner add_run_command(CLI::App& app) {
   add_llm_options(*command, options->llm);
   command->add_option("--quant", options->quant,
                       "weight format of the quantized tensors (default q3.5)");
-  add_group_kernel_option(*command, options->group_kernel);
+  add_run_group_kernel_option(*command, options->group_kernel);
   command->add_flag("--no-prefill", options->no_prefill,
                     "simulate the decode step only (no first-token latency)");
   add_format_option(*command, options->format);

@@ -22,6 +22,13 @@ void check_dimension(const char* flag, std::uint64_t value) {
 
 constexpr const char* kGroupKernelFlag = "--group-kernel";
 
+constexpr const char* kAutoGroupKernel = "auto";
+
+InputError bad_group_kernel(const std::string& text, const char* expected) {
+  return InputError(SourceLocation{"", 0, kGroupKernelFlag},
+                    std::string("expected ") + expected + ", got \"" + text + "\"");
+}
+
 }  // namespace
 
 GroupKernel group_kernel_flag(const std::string& text, const WeightFormat& format, int group_size) {
@@ -29,11 +36,12 @@ GroupKernel group_kernel_flag(const std::string& text, const WeightFormat& forma
   try {
     kernel = parse_group_kernel(text);
   } catch (const InputError&) {
-    throw InputError(SourceLocation{"", 0, kGroupKernelFlag},
-                     "expected per-group or two-level, got \"" + text + "\"");
+    throw text == kAutoGroupKernel
+        ? bad_group_kernel(text, "per-group or two-level (auto chooses per phase: run and compare)")
+        : bad_group_kernel(text, "per-group or two-level");
   }
-  if (kernel == GroupKernel::kTwoLevel && !format.is_float() && group_size != kPerChannel &&
-      format.max_bits() >= 8) {
+  if (kernel == GroupKernel::kTwoLevel && has_groups(format, group_size) &&
+      !two_level_applies(format, group_size)) {
     throw InputError(SourceLocation{"", 0, kGroupKernelFlag},
                      "two-level needs codes of at most 7 bits (s2 x c must fit int8); " +
                          format.name + " at group size " + std::to_string(group_size) +
@@ -47,6 +55,25 @@ void add_group_kernel_option(CLI::App& command, std::string& group_kernel) {
                      "how group scales are applied: per-group (one MXM pass per group, default) "
                      "or two-level (codes dequantized to int8 with a u8 scale per group, full-"
                      "depth MXM, an fp16 scale per channel; docs/FORMATS.md)");
+}
+
+PhaseGroupKernels run_group_kernels_flag(const std::string& text, const WeightFormat& format,
+                                         int group_size) {
+  if (text == kAutoGroupKernel) return auto_group_kernels(format, group_size);
+  try {
+    parse_group_kernel(text);
+  } catch (const InputError&) {
+    throw bad_group_kernel(text, "auto, per-group or two-level");
+  }
+  return PhaseGroupKernels::both(group_kernel_flag(text, format, group_size));
+}
+
+void add_run_group_kernel_option(CLI::App& command, std::string& group_kernel) {
+  command.add_option(kGroupKernelFlag, group_kernel,
+                     "how group scales are applied: auto (two-level for the prefill, per-group for "
+                     "the decode step; default), per-group (one MXM pass per group) or two-level "
+                     "(codes dequantized to int8 with a u8 scale per group, full-depth MXM, an "
+                     "fp16 scale per channel; docs/FORMATS.md)");
 }
 
 GemmSpec GemmOptions::spec() const {

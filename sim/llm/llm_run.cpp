@@ -235,6 +235,13 @@ double LlmRunResult::weight_transfer_s(const HwConfig& hw) const {
   return static_cast<double>(decode.metrics.work.weight_bytes) / hw.memory.bandwidth.value;
 }
 
+bool LlmRunResult::reports_group_kernel() const { return has_groups(spec.format, spec.group_size); }
+
+std::string LlmRunResult::group_kernel_ran(Phase phase) const {
+  if (!reports_group_kernel() || (phase == Phase::kPrefill && !prefill)) return "";
+  return std::string(group_kernel_name(spec.group_kernels.of(phase)));
+}
+
 LlmRunResult run_llm(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
                      bool with_prefill) {
   LlmRunResult r;
@@ -258,6 +265,13 @@ nlohmann::json llm_run_json(const LlmRunResult& r, const HwConfig& hw, const Run
   nlohmann::json j = step_metrics_json(r.decode.metrics, step);
   write_statistics_json(run, RunSource{r, hw}, j);
   j["breakdown"] = breakdown_json(r.decode.breakdown);
+  if (r.reports_group_kernel()) {
+    for (const Phase phase : {Phase::kPrefill, Phase::kDecode}) {
+      const std::string kernel = r.group_kernel_ran(phase);
+      j["group_kernel"][std::string(phase_name(phase))] =
+          kernel.empty() ? nlohmann::json(nullptr) : nlohmann::json(kernel);
+    }
+  }
   if (r.prefill) {
     nlohmann::json p = step_metrics_json(r.prefill->metrics, step);
     p["breakdown"] = breakdown_json(r.prefill->breakdown);

@@ -68,6 +68,12 @@ struct LlmRunResult {
   double first_token_latency_s() const { return prefill ? prefill->metrics.seconds : 0; }
   // The seed's "weight transfer time per token": weight bytes / memory bandwidth.
   double weight_transfer_s(const HwConfig& hw) const;
+  // Whether the reports name the group kernel of each phase: only a format with groups
+  // (has_groups) runs a different kernel for each choice.
+  bool reports_group_kernel() const;
+  // The name of the group kernel `phase` ran ("two-level"), or "" when the reports name none or
+  // the phase did not run.
+  std::string group_kernel_ran(Phase phase) const;
 };
 
 // Simulates the decode step of `spec` (its phase is ignored) and, when with_prefill, the prefill

@@ -156,6 +156,20 @@ StepCatalogue make_step_catalogue() {
   return c;
 }
 
+// The group kernel `phase` ran: tables only, absent for formats without groups (and for a prefill
+// that did not run).
+Statistic<RunSource> group_kernel_row(Phase phase, int compare_row) {
+  const std::string name(phase_name(phase));
+  const std::string label = "group kernel (" + name + ")";
+  return {"group_kernel." + name, label, "", StatType::kText, kNoTable, kTableWriter, 0,
+          "the group kernel the " + name + " ran (--group-kernel); for formats with groups",
+          [phase](const RunSource& r) {
+            const std::string kernel = r.result.group_kernel_ran(phase);
+            return kernel.empty() ? StatValue{} : StatValue{kernel};
+          },
+          nullptr, {compare_row, label, kPlain}};
+}
+
 RunCatalogue make_run_catalogue() {
   using R = RunSource;
   // The workload that was simulated: JSON only, and a sweep has it from the point instead.
@@ -238,6 +252,9 @@ RunCatalogue make_run_catalogue() {
          return "prefill chunks (of " + std::to_string(r.result.prefill->chunk_tokens) +
                 " tokens per sequence)";
        }},
+      // In JSON as the object group_kernel {"prefill": ..., "decode": ...} (llm_run_json).
+      group_kernel_row(Phase::kPrefill, 11),
+      group_kernel_row(Phase::kDecode, 12),
       {"weight_transfer_s", "weight transfer time per token", "s", StatType::kReal, kMilliseconds,
        kJsonTable, 0,
        "weight_bytes / memory bandwidth (the seed report's figure)",

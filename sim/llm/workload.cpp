@@ -160,8 +160,24 @@ std::string gemm_name(std::string_view layer, std::string_view linear_name) {
   return layer.empty() ? std::string(suffix) : fmt::format("{}.{}", layer, suffix);
 }
 
+// The GEMM of linear layer `l` under `name` over m rows, with the step's format and group kernel;
+// `n` columns of it (the whole layer unless 0).
+GemmSpec linear_gemm(const Build& c, const LinearLayer& l, std::string name, std::uint64_t m,
+                     std::uint64_t n = 0) {
+  GemmSpec g;
+  g.name = std::move(name);
+  g.m = m;
+  g.k = static_cast<std::uint64_t>(l.in_features);
+  g.n = n > 0 ? n : static_cast<std::uint64_t>(l.out_features);
+  g.format = format_of(c, l);
+  g.group_size = c.spec.group_size;
+  g.group_kernel = c.spec.group_kernels.of(c.spec.phase);
+  return g;
+}
+
 // Resident weights: every GEMM's buffers and every norm buffer declared before the first GEMM,
-// so that GEMM tiling sees the SRAM they take.
+// so that GEMM tiling sees the SRAM they take. A GEMM's buffers are those its kernel reads
+// (gemm_weight_spaces): a two-level GEMM's metadata instead of the stored scales and offsets.
 void declare_resident(ProgramBuilder& b, const Build& c) {
   const std::uint64_t norm_bytes = c.step.hidden * kFp16Bytes;
   for (int l = 0; l < c.spec.model.layers; ++l) {
@@ -171,16 +187,11 @@ void declare_resident(ProgramBuilder& b, const Build& c) {
   }
   b.add_buffer("final_norm", norm_bytes);
   for (const LinearLayer& l : c.linears) {
-    const WeightFormat& f = format_of(c, l);
-    const auto n = static_cast<std::uint64_t>(l.out_features);
-    const auto k = static_cast<std::size_t>(l.in_features);
     for (std::int64_t i = 0; i < l.count; ++i) {
       const std::string layer = l.count == 1 ? "" : fmt::format("layer{}", i);
-      const std::string name = gemm_name(layer, l.name);
-      b.add_buffer(name + ".qweight", n * f.row_bytes(k));
-      for (const MetadataField& field : f.metadata) {
-        b.add_buffer(name + "." + field.name,
-                     n * f.metadata_row_bytes(field, k, c.spec.group_size));
+      const GemmSpec g = linear_gemm(c, l, gemm_name(layer, l.name), 1);
+      for (const GemmWeightSpace& space : gemm_weight_spaces(g)) {
+        b.add_buffer(space.name, space.bytes);
       }
     }
   }
@@ -189,15 +200,7 @@ void declare_resident(ProgramBuilder& b, const Build& c) {
 // One linear layer Y[m][out] = X[m][in] W^T, X and Y f32 buffers.
 void emit_linear(ProgramBuilder& b, Build& c, std::string_view layer, std::string_view name, View x,
                  std::uint32_t y, std::uint64_t m, bool same_x) {
-  const LinearLayer& l = linear(c, name);
-  GemmSpec g;
-  g.name = gemm_name(layer, name);
-  g.m = m;
-  g.k = static_cast<std::uint64_t>(l.in_features);
-  g.n = static_cast<std::uint64_t>(l.out_features);
-  g.format = format_of(c, l);
-  g.group_size = c.spec.group_size;
-  g.group_kernel = c.spec.group_kernel;
+  const GemmSpec g = linear_gemm(c, linear(c, name), gemm_name(layer, name), m);
   GemmIo io;
   io.x = x;
   io.y = f32_rows(y, g.n);
@@ -296,14 +299,8 @@ void emit_head(ProgramBuilder& b, Build& c, const LlmActivations& a) {
   const std::uint64_t slices = ceil_div(s.vocab, s.logits_slice);
   for (std::uint64_t i = 0; i < slices; ++i) {
     const std::uint64_t col0 = i * s.logits_slice;
-    GemmSpec g;
-    g.name = fmt::format("lm_head.s{}", i);
-    g.m = s.batch;
-    g.k = static_cast<std::uint64_t>(head.in_features);
-    g.n = std::min(s.logits_slice, s.vocab - col0);
-    g.format = format_of(c, head);
-    g.group_size = c.spec.group_size;
-    g.group_kernel = c.spec.group_kernel;
+    const GemmSpec g = linear_gemm(c, head, fmt::format("lm_head.s{}", i), s.batch,
+                                   std::min(s.logits_slice, s.vocab - col0));
     GemmIo io;
     io.x = h;
     io.y = f32_rows(a.logits_buffer(i), g.n);
@@ -414,6 +411,21 @@ ProgramFootprint program_footprint(const Program& program, std::string_view embe
   ProgramFootprint f;
   for (const RegionDecl& r : program.regions) add_footprint(f, r, embedding_region, 1);
   return f;
+}
+
+bool has_groups(const WeightFormat& format, int group_size) {
+  return !format.is_float() && group_size != kPerChannel;
+}
+
+bool two_level_applies(const WeightFormat& format, int group_size) {
+  constexpr int kInt8Bits = 8;
+  return has_groups(format, group_size) && format.max_bits() < kInt8Bits;
+}
+
+PhaseGroupKernels auto_group_kernels(const WeightFormat& format, int group_size) {
+  PhaseGroupKernels kernels;
+  if (two_level_applies(format, group_size)) kernels.prefill = GroupKernel::kTwoLevel;
+  return kernels;
 }
 
 std::string_view phase_name(Phase phase) { return phase == Phase::kDecode ? "decode" : "prefill"; }

@@ -20,6 +20,26 @@ std::string_view phase_name(Phase phase);         // "decode", "prefill"
 std::string_view kv_format_name(KvFormat kv);     // "fp16", "int8"
 KvFormat parse_kv_format(std::string_view name);  // throws InputError naming the accepted names
 
+// The group kernel of each phase of a run (`--group-kernel`; docs/FORMATS.md "Two-level scales").
+struct PhaseGroupKernels {
+  GroupKernel prefill = GroupKernel::kPerGroup;
+  GroupKernel decode = GroupKernel::kPerGroup;
+
+  GroupKernel of(Phase phase) const { return phase == Phase::kPrefill ? prefill : decode; }
+  static PhaseGroupKernels both(GroupKernel kernel) { return {kernel, kernel}; }
+};
+
+// Whether a format's rows have more than one group, where the group kernels differ (integer codes,
+// a group size other than per channel; a GEMM with k <= group size still has one).
+bool has_groups(const WeightFormat& format, int group_size);
+// Whether the two-level kernel can run the format: groups, and codes of at most 7 bits (s2 x c
+// must fit int8).
+bool two_level_applies(const WeightFormat& format, int group_size);
+// `--group-kernel auto`: two-level for the prefill (every chunk, the LM head included) where it
+// applies, per-group for the decode step. Two-level is ~3x faster on a compute-bound prefill and
+// ~2x slower on a decode step bound by memory or by the VXM's unpacking (docs/BENCHMARKS.md).
+PhaseGroupKernels auto_group_kernels(const WeightFormat& format, int group_size);
+
 struct WorkloadSpec {
   ModelConfig model;
   WeightFormat format;  // of the tensors the model lists as quantized; the others are fp16
@@ -34,8 +54,9 @@ struct WorkloadSpec {
   // the LM head (final norm, logits) only when final_chunk. The defaults are the whole prefill.
   std::uint64_t prefill_past = 0;
   bool final_chunk = true;
-  // How the quantized GEMMs apply group scales (docs/FORMATS.md "Two-level scales").
-  GroupKernel group_kernel = GroupKernel::kPerGroup;
+  // How the quantized GEMMs apply group scales (docs/FORMATS.md "Two-level scales"): a step's
+  // GEMMs use the kernel of its phase.
+  PhaseGroupKernels group_kernels{};
 };
 
 struct Workload {

@@ -154,11 +154,13 @@ TEST(GroupKernelCli, TooDeepForInt32_IsExit2) {
 // dequantization on the VXM without an MXM gain.
 TEST(GroupKernelCli, Run_TwoLevelSpeedsUpPrefillOfASmallModel) {
   TempDir dir;
-  const std::vector<std::string> args = {"run",        "--model",  "llama2-7b", "--hw",
-                                         "hbm3-3tbps", "--quant",  "int4",      "--prompt",
-                                         "512",        "--format", "json"};
-  std::vector<std::string> two = args;
-  two.insert(two.end(), {"--group-kernel", "two-level"});
+  const std::vector<std::string> run = {"run",        "--model",  "llama2-7b", "--hw",
+                                        "hbm3-3tbps", "--quant",  "int4",      "--prompt",
+                                        "512",        "--format", "json",      "--group-kernel"};
+  std::vector<std::string> args = run;
+  args.push_back("per-group");
+  std::vector<std::string> two = run;
+  two.push_back("two-level");
   const nlohmann::json p = json_of(run_lpusim(args, dir));
   const nlohmann::json t = json_of(run_lpusim(two, dir));
   const double p_first = p["first_token_latency_s"].get<double>();

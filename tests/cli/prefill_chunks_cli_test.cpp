@@ -37,7 +37,8 @@ TEST(PrefillChunksCli, LongPromptOnTheDefaultChipRunsInChunks) {
 }
 
 TEST(PrefillChunksCli, BatchedPromptOnTheDefaultChipRunsInChunks) {
-  expect_chunked_above_floors(prefill_of({"run", "--batch", "4"}));
+  // Per-group: the two-level prefill of `auto` fits the batch's 128 tokens in one program.
+  expect_chunked_above_floors(prefill_of({"run", "--batch", "4", "--group-kernel", "per-group"}));
 }
 
 TEST(PrefillChunksCli, Llama2_7bPrompt2048RunsInChunks) {
@@ -75,18 +76,20 @@ TEST(PrefillChunksCli, TextReportOfAPromptThatFits_HasNoChunkLine) {
 
 TEST(PrefillChunksCli, TextReportHasTheChunkLine) {
   TempDir dir;
-  const testing::CliResult r = run_lpusim({"run", "--model", "llama2-7b", "--prompt", "64",
-                                           "--context", "64", "--set", "sram.capacity=10MiB"},
-                                          dir);
+  const testing::CliResult r =
+      run_lpusim({"run", "--model", "llama2-7b", "--prompt", "64", "--context", "64", "--set",
+                  "sram.capacity=10MiB", "--group-kernel", "per-group"},
+                 dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("prefill chunks (of 22 tokens per sequence)        3  chunks"));
+  EXPECT_THAT(r.out, HasSubstr("prefill chunks (of 22 tokens per sequence)          3  chunks"));
 }
 
 TEST(PrefillChunksCli, EachChunkIsTracedAsItsOwnRun) {
   TempDir dir;
   const testing::CliResult r =
       run_lpusim({"run", "--model", "llama2-7b", "--prompt", "64", "--context", "64", "--set",
-                  "sram.capacity=10MiB", "--trace", dir.file("t.json"), "--trace-limit", "1000"},
+                  "sram.capacity=10MiB", "--group-kernel", "per-group", "--trace",
+                  dir.file("t.json"), "--trace-limit", "1000"},
                  dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string trace = testing::read_file(dir.file("t.json"));

@@ -276,6 +276,59 @@ TEST(Workload, ResidentTinyModel_ReadsOnlyTheEmbeddingRows) {
   EXPECT_EQ(weight_buffers, w.resident_bytes);
 }
 
+// Resident weights of a two-level step: every linear layer holds its codes and the two-level
+// metadata its kernel reads (f16 s1 per row, u8 s2 and i8 z per group), not the stored fp16 scales
+// and offsets as well; every such buffer is read by an instruction.
+TEST(Workload, ResidentTwoLevel_DeclaresOnlyTheBuffersItsKernelReads) {
+  HwConfig hw = chip();
+  hw.weights = WeightPlacement::kResident;
+  WorkloadSpec s = spec_of(tiny_model(), "int4", Phase::kPrefill);
+  s.group_kernels = PhaseGroupKernels::both(GroupKernel::kTwoLevel);
+  const Workload w = build_workload(s, hw);
+  // Codes + 2 bytes per row + 2 bytes per group of every linear layer (fp16 ones: codes only),
+  // and the norm weights.
+  std::uint64_t expected = 0;
+  for (const LinearLayer& l : linear_layers(s.model)) {
+    const WeightFormat f = l.quantized ? s.format : parse_format("fp16");
+    const auto rows = static_cast<std::uint64_t>(l.out_features);
+    const auto k = static_cast<std::uint64_t>(l.in_features);
+    const std::uint64_t groups = (k + s.group_size - 1) / s.group_size;
+    const std::uint64_t meta = f.is_float() ? 0 : kF16 * rows + 2 * rows * groups;
+    expected += static_cast<std::uint64_t>(l.count) * (rows * f.row_bytes(k) + meta);
+  }
+  const auto hidden = static_cast<std::uint64_t>(s.model.hidden);
+  expected += (2 * static_cast<std::uint64_t>(s.model.layers) + 1) * hidden * kF16;
+  std::vector<bool> read(w.program.buffers.size(), false);
+  for (const std::vector<Instruction>& queue : w.program.queues) {
+    for (const Instruction& inst : queue) {
+      if (inst.opcode == Opcode::kLoad) continue;  // its `a` is a region
+      read[inst.a.space] = true;
+      read[inst.b.space] = true;
+    }
+  }
+  std::uint64_t weight_buffers = 0;
+  for (std::size_t i = 0; i < w.program.buffers.size(); ++i) {
+    const std::string& n = w.program.buffers[i].name;
+    const auto ends_with = [&n](const std::string& suffix) {
+      return n.size() > suffix.size() &&
+             n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    const bool weight =
+        (n.rfind("layer", 0) == 0 || n.rfind("lm_head", 0) == 0) &&
+        (ends_with(".qweight") || ends_with(".channel_scales") || ends_with(".group_scales") ||
+         ends_with(".group_zeros") || ends_with(".scales") || ends_with(".offsets"));
+    if (!weight && !ends_with("_norm")) continue;
+    EXPECT_EQ(n.find(".scales"), std::string::npos) << n;
+    EXPECT_EQ(n.find(".offsets"), std::string::npos) << n;
+    EXPECT_TRUE(read[i]) << n << " is declared but no instruction reads it";
+    weight_buffers += w.program.buffers[i].bytes;
+  }
+  EXPECT_EQ(weight_buffers, expected);
+  // The per-group step holds the stored scales and offsets instead: 4 bytes per group.
+  s.group_kernels = PhaseGroupKernels::both(GroupKernel::kPerGroup);
+  EXPECT_GT(build_workload(s, hw).program.sram_bytes(), w.program.sram_bytes());
+}
+
 TEST(Workload, BadSpecs_AreInputErrors) {
   WorkloadSpec s = spec_of(tiny_model(), "int4");
   s.batch = 0;
