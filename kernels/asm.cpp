@@ -146,7 +146,8 @@ void write_declarations(Out& out, const Program& p) {
     out.push_back('\n');
   }
   for (const RegionDecl& r : p.regions) {
-    fmt::format_to(std::back_inserter(out), ".region {} bytes={}\n", r.name, r.bytes);
+    fmt::format_to(std::back_inserter(out), ".region {} bytes={}{}\n", r.name, r.bytes,
+                   r.on_chip ? " place=sram" : "");
   }
   for (const SemaphoreDecl& s : p.semaphores) {
     fmt::format_to(std::back_inserter(out), ".sem {}", s.name);
@@ -479,12 +480,17 @@ class Reader {
     const std::string_view name = declared_name(directive);
     NameTable& table = buffer ? buffers_ : regions_;
     check_new(table, directive, name);
-    const std::string_view other = buffer ? "live" : "";
+    const std::string_view other = buffer ? "live" : "place";
     const std::uint64_t bytes =
         parse_offset("bytes", *directive_operand(directive, "bytes", true, other));
     const auto live_text = buffer ? directive_operand(directive, "live", false, "bytes")
                                   : std::optional<std::string_view>{};
     const std::uint64_t live = live_text ? parse_u64("live", *live_text) : 0;
+    const auto place = buffer ? std::optional<std::string_view>{}
+                              : directive_operand(directive, "place", false, "bytes");
+    if (place && *place != "sram" && *place != "memory") {
+      fail(fmt::format(".region: place: expected sram or memory, got \"{}\"", *place));
+    }
     const std::size_t declared = buffer ? program_.buffers.size() : program_.regions.size();
     if (declared >= View::kMaxSpaces) {
       fail(fmt::format("{}: expected at most {} of them, got more", directive, View::kMaxSpaces));
@@ -494,7 +500,7 @@ class Reader {
       program_.buffers.push_back({std::string(name), bytes, live});
     } else {
       table.add(name, static_cast<std::uint32_t>(program_.regions.size()), line_);
-      program_.regions.push_back({std::string(name), bytes});
+      program_.regions.push_back({std::string(name), bytes, place && *place == "sram"});
     }
   }
 

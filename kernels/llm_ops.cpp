@@ -116,7 +116,8 @@ bool same_step(const LlmStep& a, const LlmStep& b) {
          a.sram_capacity == b.sram_capacity && a.max_key_tile == b.max_key_tile &&
          a.max_attention_depth == b.max_attention_depth && a.mxm_key_quantum == b.mxm_key_quantum &&
          a.plan_sram == b.plan_sram && a.spill_residual == b.spill_residual &&
-         a.logits_slice == b.logits_slice && a.mxm_planes == b.mxm_planes;
+         a.logits_slice == b.logits_slice && a.mxm_planes == b.mxm_planes &&
+         a.kv_on_chip == b.kv_on_chip;
 }
 
 // ---- SRAM planning ------------------------------------------------------------------------
@@ -450,14 +451,31 @@ struct KvRegions {
   std::uint32_t k = 0, v = 0, ks = 0, vs = 0;
 };
 
+// Region `name` of the KV cache, placed as the step says: the one declare_kv_cache declared, or
+// a new one.
+std::uint32_t kv_region(ProgramBuilder& b, const LlmStep& s, const std::string& name,
+                        std::uint64_t bytes) {
+  if (const auto id = b.find_region(name)) {
+    const RegionDecl& r = b.program().regions[*id];
+    if (r.bytes != bytes || r.on_chip != s.kv_on_chip) {
+      throw InputError(fmt::format("region {} is declared with {} bytes{}; expected {}{}", name,
+                                   r.bytes, r.on_chip ? " in SRAM" : "", bytes,
+                                   s.kv_on_chip ? " in SRAM" : ""));
+    }
+    return *id;
+  }
+  return b.add_region(name, bytes, s.kv_on_chip);
+}
+
 KvRegions declare_kv_regions(ProgramBuilder& b, const LlmStep& s, std::string_view layer) {
   const std::uint64_t slots = s.kv_groups() * s.keys();
   KvRegions r;
-  r.k = b.add_region(fmt::format("{}.k_cache", layer), slots * s.head_dim * s.kv_elem_bytes());
-  r.v = b.add_region(fmt::format("{}.v_cache", layer), slots * s.head_dim * s.kv_elem_bytes());
+  const std::uint64_t bytes = slots * s.head_dim * s.kv_elem_bytes();
+  r.k = kv_region(b, s, fmt::format("{}.k_cache", layer), bytes);
+  r.v = kv_region(b, s, fmt::format("{}.v_cache", layer), bytes);
   if (s.kv == KvCacheFormat::kInt8) {
-    r.ks = b.add_region(fmt::format("{}.k_scales", layer), slots * kFp16Bytes);
-    r.vs = b.add_region(fmt::format("{}.v_scales", layer), slots * kFp16Bytes);
+    r.ks = kv_region(b, s, fmt::format("{}.k_scales", layer), slots * kFp16Bytes);
+    r.vs = kv_region(b, s, fmt::format("{}.v_scales", layer), slots * kFp16Bytes);
   }
   return r;
 }
@@ -890,6 +908,10 @@ void emit_output(ProgramBuilder& b, const LlmState& st, const LlmStep& s, const 
 
 View f32_rows(std::uint32_t buffer, std::uint64_t width, std::uint64_t row0) {
   return View{buffer, row0 * width * kF32Bytes, kF32Bytes, s64(width * kF32Bytes)};
+}
+
+void declare_kv_cache(ProgramBuilder& builder, const LlmStep& step, int layers) {
+  for (int l = 0; l < layers; ++l) declare_kv_regions(builder, step, fmt::format("layer{}", l));
 }
 
 const LlmActivations& declare_llm_ops(ProgramBuilder& builder, const LlmStep& step) {

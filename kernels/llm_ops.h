@@ -49,6 +49,10 @@ struct LlmStep {
   // MXM planes (mxm.planes): a prompt's attention MATMULs, one or two passes of many rows each,
   // are cut into this many row blocks so that their passes run on every plane (0 or 1: uncut).
   std::uint64_t mxm_planes = 0;
+  // The KV cache regions live in SRAM (RegionDecl::on_chip): its reads and writes are copies
+  // within SRAM instead of memory-channel transfers. Declare every layer's up front with
+  // declare_kv_cache so that the SRAM planning sees them.
+  bool kv_on_chip = false;
 
   std::uint64_t rows() const { return batch * tokens; }         // activation rows
   std::uint64_t keys() const { return past + tokens; }          // keys each query attends to
@@ -120,6 +124,11 @@ ActivationLiveness plan_step_liveness(bool spill_residual);
 // that the GEMM tiling sees the SRAM these take; later calls (and every op) reuse the
 // declarations. Throws InputError for an inconsistent shape or a step other than the declared one.
 const LlmActivations& declare_llm_ops(ProgramBuilder& builder, const LlmStep& step);
+
+// The KV cache regions of layers 0..layers-1 ("layerI.k_cache", ...), placed as step.kv_on_chip
+// says. With kv_on_chip, call it right after declare_llm_ops so that every layer's cache counts
+// in the SRAM the GEMM tiling and the attention rings see; emit_attention then uses these.
+void declare_kv_cache(ProgramBuilder& builder, const LlmStep& step, int layers);
 
 // A row-major f32 view of `buffer` [.][width] from row `row0`.
 View f32_rows(std::uint32_t buffer, std::uint64_t width, std::uint64_t row0 = 0);

@@ -375,6 +375,7 @@ std::uint64_t Program::sram_bytes() const { return sram_bytes_in(~std::uint64_t{
 
 std::uint64_t Program::sram_bytes_in(std::uint64_t phases) const {
   std::uint64_t always = 0;
+  for (const RegionDecl& r : regions) always += r.on_chip ? r.bytes : 0;
   std::array<std::uint64_t, kMaxPhases> in_phase{};
   for (const BufferDecl& b : buffers) {
     if (b.live == 0) {

@@ -110,7 +110,13 @@ struct BufferDecl {
 struct RegionDecl {
   std::string name;
   std::uint64_t bytes = 0;
-  bool operator==(const RegionDecl& o) const { return name == o.name && bytes == o.bytes; }
+  // Placed in SRAM instead of off-chip memory (a KV cache kept on chip beside resident weights):
+  // its LOADs and STOREs are copies within SRAM on the MEM queue, never memory-channel traffic,
+  // and its bytes count in Program::sram_bytes for the whole program.
+  bool on_chip = false;
+  bool operator==(const RegionDecl& o) const {
+    return name == o.name && bytes == o.bytes && on_chip == o.on_chip;
+  }
 };
 struct SemaphoreDecl {
   std::string name;
@@ -120,7 +126,7 @@ struct SemaphoreDecl {
 
 struct Program {
   std::vector<BufferDecl> buffers;  // on-chip SRAM, statically allocated
-  std::vector<RegionDecl> regions;  // off-chip memory
+  std::vector<RegionDecl> regions;  // off-chip memory (or SRAM, when on_chip)
   std::vector<SemaphoreDecl> semaphores;
   std::vector<std::string> tags{""};  // tags[0] is "no tag"
   std::array<std::vector<Instruction>, kUnitCount> queues;
@@ -128,8 +134,8 @@ struct Program {
   std::vector<Instruction>& queue(Unit unit) { return queues[static_cast<int>(unit)]; }
   const std::vector<Instruction>& queue(Unit unit) const { return queues[static_cast<int>(unit)]; }
   // SRAM the buffers need: those live in the whole program, plus the largest sum of the others
-  // live in one phase (buffers whose phases do not meet share their space). With no phases: the
-  // sum of the buffer sizes.
+  // live in one phase (buffers whose phases do not meet share their space), plus the on-chip
+  // regions. With no phases: the sum of the buffer and on-chip region sizes.
   std::uint64_t sram_bytes() const;
   // The same over the phases in `phases` only (bit p: phase p): what is taken while they run.
   std::uint64_t sram_bytes_in(std::uint64_t phases) const;

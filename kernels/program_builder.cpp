@@ -111,11 +111,11 @@ std::uint32_t ProgramBuilder::add_buffer(std::string_view name, std::uint64_t by
   return id;
 }
 
-std::uint32_t ProgramBuilder::add_region(std::string_view name, std::uint64_t bytes) {
+std::uint32_t ProgramBuilder::add_region(std::string_view name, std::uint64_t bytes, bool on_chip) {
   check_size(name, bytes);
   check_space_count(program_.regions.size(), "regions");
   const std::uint32_t id = declare(region_ids_, name, program_.regions.size(), "region");
-  program_.regions.push_back({std::string(name), bytes});
+  program_.regions.push_back({std::string(name), bytes, on_chip});
   return id;
 }
 

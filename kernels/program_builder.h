@@ -54,7 +54,8 @@ class ProgramBuilder {
  public:
   // ---- declarations (names unique per kind; duplicates throw InputError) ----
   std::uint32_t add_buffer(std::string_view name, std::uint64_t bytes);
-  std::uint32_t add_region(std::string_view name, std::uint64_t bytes);
+  // on_chip: the region lives in SRAM (RegionDecl::on_chip).
+  std::uint32_t add_region(std::string_view name, std::uint64_t bytes, bool on_chip = false);
   std::uint32_t add_semaphore(std::string_view name, std::uint32_t initial = 0);
   // The id of tag `name`, declared on first use ("" is tag 0, "no tag").
   std::uint32_t intern_tag(std::string_view name);

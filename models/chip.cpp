@@ -32,6 +32,7 @@ ChipRunTiming Chip::run(const Program& program, const HwConfig& hw, const ChipRu
   ctx_.start_fs = now_fs();
   ctx_.issue_fs = ctx_.clock.period_fs() / static_cast<Femtoseconds>(hw.dispatch.issue_per_cycle);
   ctx_.vxm.emplace(hw.vxm, hw.sram);
+  ctx_.sram_copy.emplace(hw.sram);
   ctx_.mxm.emplace(hw.mxm);
   dispatch_.reset(program.semaphores, ctx_.start_fs, ctx_.issue_fs);  // a WAIT is one issue slot
   channel_.reset(hw.memory);

@@ -37,6 +37,9 @@ struct InstructionEvent {
   Femtoseconds complete_fs = 0;  // its results are usable (after latency; a transfer's data)
   // LOAD/STORE: the transfer on the memory channel; its issue slot is start_fs.
   TransferTiming transfer;
+  // A LOAD/STORE that crossed the memory channel (`transfer` is set). False for a copy of an
+  // on-chip region within SRAM, which occupies the MEM queue like a compute op (`cost`).
+  bool on_channel = false;
   // WAIT: time blocked (start_fs - issue_fs).
   Femtoseconds waited_fs = 0;
   // NOTIFY: when the increment lands.

@@ -56,6 +56,14 @@ UnitCost VxmCost::of(const Instruction& inst) const {
   return repeated(cost, inst.rep);
 }
 
+UnitCost SramCopyCost::of(const Instruction& inst) const {
+  UnitCost cost;
+  cost.sram_bytes = mul_saturated(inst.transfer_bytes(), 2);  // read, then write
+  cost.occupancy_cycles = std::max<std::uint64_t>(
+      1, ceil_to_count_saturated(static_cast<double>(cost.sram_bytes) / sram_.bytes_per_cycle));
+  return cost;
+}
+
 UnitCost MxmCost::of(const Instruction& inst) const {
   UnitCost cost;
   const std::uint64_t k = inst.k;

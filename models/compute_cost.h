@@ -34,6 +34,17 @@ class VxmCost {
   SramConfig sram_;
 };
 
+// A LOAD or STORE of an on-chip region (RegionDecl::on_chip): a copy within SRAM on the MEM
+// queue, which reads and writes its bytes at sram.bytes_per_cycle (at least a cycle).
+class SramCopyCost {
+ public:
+  explicit SramCopyCost(const SramConfig& sram) : sram_(sram) {}
+  UnitCost of(const Instruction& inst) const;
+
+ private:
+  SramConfig sram_;
+};
+
 class MxmCost {
  public:
   explicit MxmCost(const MxmConfig& mxm) : mxm_(mxm) {}

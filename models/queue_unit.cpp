@@ -32,6 +32,13 @@ void QueueUnit::main() {
   }
 }
 
+// Whether a LOAD/STORE's region lives in SRAM (RegionDecl::on_chip).
+inline bool QueueUnit::on_chip(const Instruction& inst) const {
+  const std::uint32_t region = (inst.opcode == Opcode::kLoad ? inst.a : inst.dst).space;
+  const std::vector<RegionDecl>& regions = ctx_->program->regions;
+  return region < regions.size() && regions[region].on_chip;
+}
+
 // Executes one instruction at local_; false when the run was aborted.
 inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
   const Femtoseconds begin = local_;
@@ -40,6 +47,7 @@ inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
   Femtoseconds waited = 0;
   Femtoseconds lands = 0;
   TransferTiming transfer;
+  bool on_channel = false;  // a LOAD or STORE through the memory channel
   UnitCost cost;
   switch (inst.opcode) {
     case Opcode::kNotify:
@@ -61,8 +69,14 @@ inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
       break;
     case Opcode::kLoad:
     case Opcode::kStore:
+      if (on_chip(inst)) {
+        cost = ctx_->sram_copy->of(inst);  // within SRAM: the channel is not used
+        complete = occupy(cost);
+        break;
+      }
       // Issued at the channel's next free slot; the queue is busy for one dispatch slot from
       // there while the transfer runs on asynchronously.
+      on_channel = true;
       busy_from = memory->issue_slot(local_);
       transfer = memory->transfer(local_, inst.bytes, inst.n0);
       local_ = add_saturated(busy_from, ctx_->issue_fs);
@@ -82,7 +96,7 @@ inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
   if (ctx_->functional) ctx_->functional->execute(inst);
   if (ctx_->sinks) {
     const Femtoseconds start = ctx_->start_fs;  // events carry times from the run's start
-    const bool moves_data = inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore;
+    const bool moves_data = on_channel;
     // Every member given: no zeroing of the event first.
     const InstructionEvent event{
         ctx_->chip,
@@ -96,6 +110,7 @@ inline bool QueueUnit::execute(std::uint32_t index, const Instruction& inst) {
         moves_data ? TransferTiming{transfer.start - start, transfer.last_byte - start,
                                     transfer.complete - start}
                    : TransferTiming{0, 0, 0},
+        on_channel,
         waited,
         inst.opcode == Opcode::kNotify ? lands - start : 0,
         cost};

@@ -35,6 +35,7 @@ class QueueUnit : public sc_core::sc_module {
   void main();
   void run_queue();
   bool execute(std::uint32_t index, const Instruction& inst);
+  bool on_chip(const Instruction& inst) const;
   Femtoseconds occupy(const UnitCost& cost);
   bool overflowed(std::uint32_t index, const Instruction& inst);
 

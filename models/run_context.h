@@ -22,6 +22,7 @@ struct RunContext {
   Femtoseconds issue_fs = 0;  // one dispatch slot
   std::optional<VxmCost> vxm;
   std::optional<MxmCost> mxm;
+  std::optional<SramCopyCost> sram_copy;
   // The first time overflow a queue met; the queues cannot throw across SystemC's coroutines, so
   // Chip::run throws it once the kernel has returned.
   mutable std::optional<std::string> time_overflow;

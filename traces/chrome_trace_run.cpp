@@ -99,8 +99,13 @@ void ChromeTraceRun::record(const InstructionEvent& event) {
       break;
     case Opcode::kLoad:
     case Opcode::kStore:
-      record_transfer(event);
-      return;
+      if (event.on_channel) {
+        record_transfer(event);
+        return;
+      }
+      s.kind = Kind::kVector;  // a copy within SRAM (an on-chip region)
+      s.amount = inst.transfer_bytes();
+      break;
     case Opcode::kMatmul:
       s.kind = Kind::kMatmul;
       break;

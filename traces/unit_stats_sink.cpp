@@ -27,9 +27,12 @@ void UnitStatsSink::on_instruction(const InstructionEvent& e) {
       break;
     case Opcode::kLoad:
     case Opcode::kStore:
-      s.wait_fs += e.start_fs - e.issue_fs;
-      add_busy(s, e.start_fs, e.end_fs);
-      break;
+      if (e.on_channel) {
+        s.wait_fs += e.start_fs - e.issue_fs;
+        add_busy(s, e.start_fs, e.end_fs);
+        break;
+      }
+      [[fallthrough]];  // a copy within SRAM: busy for its occupancy
     default:
       add_busy(s, e.issue_fs, e.end_fs);
       s.sram_bytes += e.cost.sram_bytes;

@@ -113,7 +113,9 @@ void VcdSink::on_instruction(const InstructionEvent& e) {
   const auto busy = static_cast<std::uint32_t>(2 * static_cast<int>(e.unit));
   const std::uint32_t opcode = busy + 1;
   const std::int64_t code = static_cast<std::int64_t>(op) + 1;
-  set(busy, e.issue_fs, occupies_unit(op) ? 1 : 0);
+  const bool moves = op == Opcode::kLoad || op == Opcode::kStore;
+  const bool transfer = moves && e.on_channel;  // else a copy within SRAM, busy from the start
+  set(busy, e.issue_fs, occupies_unit(op) || (moves && !transfer) ? 1 : 0);
   set(opcode, e.issue_fs, code);
   queue_end_[static_cast<std::size_t>(e.unit)] = e.end_fs;
   const std::uint32_t sem = first_semaphore_ + e.inst->sem;
@@ -126,6 +128,7 @@ void VcdSink::on_instruction(const InstructionEvent& e) {
       break;
     case Opcode::kLoad:
     case Opcode::kStore:
+      if (!transfer) break;
       set(busy, e.start_fs, 1);
       set(opcode, e.start_fs, code);
       add(outstanding_, e.start_fs, 1);

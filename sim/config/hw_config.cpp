@@ -37,7 +37,8 @@ const HwKey kHwKeys[] = {
    [](const HwConfig& c) { return number(c.clock.value); }},
   {{"weights", KeyKind::kEnum, "", 0, false, 0, "streamed|resident", "streamed",
     "Where weights live during inference: `streamed` from the memory channel every token (the "
-    "seed's premise) or `resident` in SRAM (Groq's deployment; the model must fit).", ""},
+    "seed's premise) or `resident` in SRAM (Groq's deployment; the model must fit; the KV cache "
+    "then stays in SRAM too while it fits).", ""},
    [](HwConfig& c, const KeyValue& v) {
      c.weights = v.text == kResident ? WeightPlacement::kResident : WeightPlacement::kStreamed;
    },

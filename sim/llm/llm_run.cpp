@@ -83,6 +83,7 @@ struct ProgramRun {
   std::vector<KindBreakdown> breakdown;
   std::uint64_t kv_write_bytes = 0;
   std::uint64_t footprint_bytes = 0;
+  bool kv_on_chip = false;
 };
 
 ProgramRun run_program(Simulation& simulation, const WorkloadSpec& spec, const HwConfig& hw,
@@ -103,6 +104,7 @@ ProgramRun run_program(Simulation& simulation, const WorkloadSpec& spec, const H
   r.breakdown = breakdown.result();
   r.kv_write_bytes = w.kv_write_bytes;
   r.footprint_bytes = w.footprint_bytes;
+  r.kv_on_chip = w.kv_on_chip;
   return r;
 }
 
@@ -114,6 +116,7 @@ PhaseResult simulate_phase(Simulation& simulation, const WorkloadSpec& spec, con
   r.kv_write_bytes = p.kv_write_bytes;
   r.tokens = p.work.tokens;
   r.footprint_bytes = p.footprint_bytes;
+  r.kv_on_chip = p.kv_on_chip;
   return r;
 }
 
@@ -150,6 +153,7 @@ PhaseResult simulate_prefill(Simulation& simulation, const WorkloadSpec& spec, c
   StepWork work;
   work.tokens = 0;
   PhaseResult r;
+  r.kv_on_chip = true;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const std::string label =
         fmt::format("{} {} prefill chunk {}/{} (batch {}, prompt {}, past {}, tokens {})",
@@ -162,6 +166,7 @@ PhaseResult simulate_prefill(Simulation& simulation, const WorkloadSpec& spec, c
     add_breakdown(r.breakdown, p.breakdown);
     r.kv_write_bytes += p.kv_write_bytes;
     r.footprint_bytes = std::max(r.footprint_bytes, p.footprint_bytes);
+    r.kv_on_chip = r.kv_on_chip && p.kv_on_chip;
   }
   r.metrics = compute_step_metrics(sum.total(), hw, work);
   r.tokens = work.tokens;
@@ -221,6 +226,13 @@ ModelSize model_size(const ModelConfig& model, const WeightFormat& format, int g
 
 double LlmRunResult::system_tok_s() const {
   return step_latency_s() > 0 ? static_cast<double>(spec.batch) / step_latency_s() : 0;
+}
+
+std::string LlmRunResult::kv_placement() const {
+  const char* decode_place = decode.kv_on_chip ? "sram" : "memory";
+  if (!prefill || prefill->kv_on_chip == decode.kv_on_chip) return decode_place;
+  return fmt::format("{} in decode, {} in prefill", decode_place,
+                     prefill->kv_on_chip ? "sram" : "memory");
 }
 
 std::uint64_t LlmRunResult::memory_footprint_bytes() const {

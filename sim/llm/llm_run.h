@@ -40,6 +40,8 @@ struct PhaseResult {
   std::uint64_t chunk_tokens = 0;
   // Off-chip bytes its program holds (weights, KV cache, tables); in chunks, the largest.
   std::uint64_t footprint_bytes = 0;
+  // The KV cache stayed in SRAM (resident weights and room for it); in chunks, in every chunk.
+  bool kv_on_chip = false;
 };
 
 // Bytes of the whole model stored in the format (codes + fp16 scales/offsets of the quantized
@@ -57,6 +59,8 @@ struct LlmRunResult {
   std::optional<PhaseResult> prefill;
   std::uint64_t resident_bytes = 0;
 
+  // Where the KV cache lived: "sram", "memory", or "sram in decode, memory in prefill".
+  std::string kv_placement() const;
   // Off-chip memory the run needs: the larger footprint of the decode step and the prefill.
   std::uint64_t memory_footprint_bytes() const;
   // The decode step gives each of the batch's B users one token.

@@ -198,6 +198,11 @@ RunCatalogue make_run_catalogue() {
                [](const R& r) -> StatValue {
                  return std::string(kv_format_name(r.result.spec.kv));
                }),
+      workload("kv_placement", StatType::kText,
+               "where the KV cache lives: sram (kept on chip beside resident weights while it "
+               "fits; its reads are copies within SRAM) or memory (off chip, over the memory "
+               "channel), or \"sram in decode, memory in prefill\" when the two differ",
+               [](const R& r) -> StatValue { return r.result.kv_placement(); }),
       // The decode step in words that mean one thing at any batch: the batch of B users each gets
       // one token per step.
       {"step_latency_s", "step latency (between a user's tokens)", "s", StatType::kReal,

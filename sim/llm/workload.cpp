@@ -96,8 +96,7 @@ void check_spec(const WorkloadSpec& spec) {
   }
 }
 
-LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, bool spill = false,
-                  std::uint64_t logits_slice = 0) {
+LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, const SramPlan& plan = {}) {
   const ModelConfig& m = spec.model;
   LlmStep s;
   s.hidden = static_cast<std::uint64_t>(m.hidden);
@@ -115,8 +114,9 @@ LlmStep make_step(const WorkloadSpec& spec, const HwConfig& hw, bool spill = fal
   s.sram_capacity = hw.sram.capacity.count;
   s.mxm_key_quantum = static_cast<std::uint64_t>(std::max(hw.mxm.rows, hw.mxm.cols));
   s.plan_sram = true;
-  s.spill_residual = spill;
-  s.logits_slice = logits_slice;
+  s.spill_residual = plan.spill;
+  s.logits_slice = plan.logits_slice;
+  s.kv_on_chip = plan.kv_on_chip;
   s.mxm_planes = static_cast<std::uint64_t>(hw.mxm.planes);
   // Tied embeddings: the lookup reads rows of the (fp16) LM head weights.
   s.embedding_region = m.tied_embeddings ? "lm_head.qweight" : "embed_tokens";
@@ -332,9 +332,11 @@ void account(Workload& w, const std::string& embedding) {
 
 namespace {
 
-enum class RegionKind { kWeight, kKv, kSpill, kOther };
+enum class RegionKind { kWeight, kKv, kSpill, kOther, kOnChip };
 
-RegionKind region_kind(std::string_view name, std::string_view embedding) {
+RegionKind region_kind(const RegionDecl& r, std::string_view embedding) {
+  if (r.on_chip) return RegionKind::kOnChip;
+  const std::string_view name = r.name;
   if (name.substr(0, kSpillPrefix.size()) == kSpillPrefix) return RegionKind::kSpill;
   for (const std::string& suffix : stored_tensor_suffixes()) {
     if (ends_with(name, "." + suffix)) return RegionKind::kWeight;
@@ -353,7 +355,7 @@ RegionKind region_kind(std::string_view name, std::string_view embedding) {
 void add_footprint(ProgramFootprint& f, const RegionDecl& r, std::string_view embedding,
                    std::uint64_t times) {
   const std::uint64_t bytes = times * r.bytes;
-  switch (region_kind(r.name, embedding)) {
+  switch (region_kind(r, embedding)) {
     case RegionKind::kWeight:
       f.weight_bytes += bytes;
       break;
@@ -365,6 +367,8 @@ void add_footprint(ProgramFootprint& f, const RegionDecl& r, std::string_view em
       break;
     case RegionKind::kOther:
       f.other_bytes += bytes;
+      break;
+    case RegionKind::kOnChip:
       break;
   }
 }
@@ -382,6 +386,7 @@ void count_traffic(const Instruction& inst, const std::vector<RegionKind>& kinds
   const bool load = inst.opcode == Opcode::kLoad;
   const RegionKind kind = kinds[load ? inst.a.space : inst.dst.space];
   const std::uint64_t bytes = inst.transfer_bytes();
+  if (kind == RegionKind::kOnChip) return;  // a copy within SRAM
   if (kind == RegionKind::kWeight && load) {
     t.weight_bytes += bytes;
   } else if (kind == RegionKind::kSpill) {
@@ -399,8 +404,7 @@ ProgramTraffic program_traffic(const Program& program, std::string_view embeddin
   ProgramTraffic t;
   std::vector<RegionKind> kinds;
   kinds.reserve(program.regions.size());
-  for (const RegionDecl& r : program.regions)
-    kinds.push_back(region_kind(r.name, embedding_region));
+  for (const RegionDecl& r : program.regions) kinds.push_back(region_kind(r, embedding_region));
   for (const std::vector<Instruction>& queue : program.queues) {
     for (const Instruction& inst : queue) count_traffic(inst, kinds, t);
   }
@@ -462,9 +466,10 @@ void check_workload(const WorkloadSpec& spec, const HwConfig& hw) {
 Program build_program(const WorkloadSpec& spec, const HwConfig& hw, int layers,
                       const SramPlan& plan) {
   const bool resident = hw.weights == WeightPlacement::kResident;
-  Build c{spec, hw, make_step(spec, hw, plan.spill, plan.logits_slice), linear_layers(spec.model)};
+  Build c{spec, hw, make_step(spec, hw, plan), linear_layers(spec.model)};
   ProgramBuilder b;
   const LlmActivations act = declare_llm_ops(b, c.step);
+  if (plan.kv_on_chip) declare_kv_cache(b, c.step, spec.model.layers);
   if (resident) declare_resident(b, c);
   b.set_phase(phase_id(StepPhase::kEmbed));
   emit_step_tables(b, c.step);
@@ -509,13 +514,18 @@ std::uint64_t logits_slice_of(const WorkloadSpec& spec, const HwConfig& hw) {
 
 // The one-layer program as it is, then with the LM head sliced, then with the residual spilled
 // (and the head sliced): the first that fits, the cheaper changes first (slicing costs a few
-// semaphores, spilling costs memory traffic).
+// semaphores, spilling costs memory traffic). With resident weights, all three with the KV cache
+// in SRAM first: it goes off chip only when no plan holds it.
 SramFit sram_fit(const WorkloadSpec& spec, const HwConfig& hw) {
   SramFit fit;
   const std::uint64_t slice = logits_slice_of(spec, hw);
-  std::vector<SramPlan> plans{{false, 0}};
-  if (slice != 0) plans.push_back({false, slice});
-  plans.push_back({true, slice});
+  std::vector<SramPlan> plans;
+  for (const bool on_chip : {true, false}) {
+    if (on_chip && hw.weights != WeightPlacement::kResident) continue;
+    plans.push_back({false, 0, on_chip});
+    if (slice != 0) plans.push_back({false, slice, on_chip});
+    plans.push_back({true, slice, on_chip});
+  }
   for (const SramPlan& plan : plans) {
     try {
       const Program one_layer = build_program(spec, hw, 1, plan);
@@ -540,7 +550,7 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   const SramFit fit = sram_fit(spec, hw);
   if (!fit.fits) throw SimulationError(fit.reason);
   check_memory_capacity(spec, hw, fit.footprint);  // before the whole program is built
-  const LlmStep step = make_step(spec, hw, fit.plan.spill, fit.plan.logits_slice);
+  const LlmStep step = make_step(spec, hw, fit.plan);
   Workload w;
   w.program = build_program(spec, hw, spec.model.layers, fit.plan);
   account(w, step.embedding_region);
@@ -548,6 +558,7 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw) {
   w.tokens = step.rows();
   w.sram_bytes = w.program.sram_bytes();
   w.footprint_bytes = program_footprint(w.program, step.embedding_region).total();
+  w.kv_on_chip = fit.plan.kv_on_chip;
   return w;
 }
 

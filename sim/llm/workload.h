@@ -75,13 +75,15 @@ struct Workload {
   std::uint64_t f16_macs = 0;         // those of f16 MATMULs (attention's QK^T and PV)
   std::uint64_t tokens = 0;           // tokens produced (decode: batch) or processed (prefill)
   std::uint64_t footprint_bytes = 0;  // off-chip bytes its regions hold (program_footprint)
+  bool kv_on_chip = false;            // the KV cache is in SRAM (SramPlan::kv_on_chip)
 };
 
 // Memory traffic and MACs of any program, read off its instructions by region name: LOADs of
 // weight regions (.qweight, .scales, .offsets, the RMSNorm weights, the embedding region), reads
 // and writes of the KV cache (.k_cache, .v_cache and their int8 .k_scales/.v_scales), SRAM
 // spills (stores to and loads from regions spill.*), everything else, and the MACs of every
-// MATMUL. Sizes are before burst rounding.
+// MATMUL. Sizes are before burst rounding. Only off-chip traffic: LOADs and STOREs of on-chip
+// regions (RegionDecl::on_chip) are copies within SRAM and count nowhere here.
 struct ProgramTraffic {
   std::uint64_t weight_bytes = 0;
   std::uint64_t kv_bytes = 0;
@@ -96,7 +98,7 @@ ProgramTraffic program_traffic(const Program& program,
 
 // Off-chip memory a program holds: the sizes of its regions, by the same kinds as
 // program_traffic (weights, KV cache, SRAM spills, everything else: RoPE tables, causal mask,
-// logits).
+// logits). On-chip regions are not off-chip memory and count nowhere here.
 struct ProgramFootprint {
   std::uint64_t weight_bytes = 0;
   std::uint64_t kv_bytes = 0;
@@ -125,6 +127,9 @@ Workload build_workload(const WorkloadSpec& spec, const HwConfig& hw);
 struct SramPlan {
   bool spill = false;              // the residual stream spills off chip between its uses
   std::uint64_t logits_slice = 0;  // LM-head vocabulary columns per slice (0: whole)
+  // The KV cache stays in SRAM beside resident weights (LlmStep::kv_on_chip): tried first when
+  // weights are resident, so the cache goes off chip only when it does not fit.
+  bool kv_on_chip = false;
 };
 
 struct SramFit {

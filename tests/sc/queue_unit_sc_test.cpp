@@ -67,6 +67,7 @@ struct Harness {
     ctx.issue_fs = ctx.clock.period_fs();
     ctx.vxm.emplace(hw.vxm, hw.sram);
     ctx.mxm.emplace(hw.mxm);
+    ctx.sram_copy.emplace(hw.sram);
     queue.start(ctx);
     sc_core::sc_start();
     return log.events;
@@ -117,6 +118,38 @@ TEST(QueueUnit, Load_IsBusyOneDispatchSlotFromTheIssueSlotAndCarriesItsTransfer)
   EXPECT_EQ(e[0].transfer.last_byte, 9 * kCycle);
   EXPECT_EQ(e[0].transfer.complete, 109 * kCycle);
   EXPECT_EQ(e[0].complete_fs, 109 * kCycle);
+}
+
+// A LOAD and a STORE of a region in SRAM never touch the channel: each occupies the queue for
+// its bytes read and written at sram.bytes_per_cycle (4096 B on the round-number chip).
+TEST(QueueUnit, OnChipRegion_LoadAndStoreAreCopiesWithinSram) {
+  Harness& h = harness();
+  const Femtoseconds start = now_fs();
+  h.channel.slot = start + 50 * kCycle;  // would show if the channel were asked
+  h.channel.timing = {start + 60 * kCycle, start + 90 * kCycle, start + 190 * kCycle};
+  Program p;
+  p.regions = {{"cache", 1U << 20, true}};
+  Instruction load = testing::op(Opcode::kLoad);
+  load.bytes = 8192;  // 2 x 8192 B / 4096 B per cycle: 4 cycles
+  Instruction store = testing::op(Opcode::kStore);
+  store.bytes = 100;  // at least one cycle
+  p.queue(Unit::kMem) = {load, store};
+  const std::vector<InstructionEvent> e = h.run(p);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_FALSE(e[0].on_channel);
+  EXPECT_EQ(e[0].start_fs, 0u);
+  EXPECT_EQ(e[0].end_fs, 4 * kCycle);
+  EXPECT_EQ(e[0].complete_fs, 4 * kCycle);
+  EXPECT_EQ(e[0].cost.sram_bytes, 2u * 8192);
+  EXPECT_FALSE(e[1].on_channel);
+  EXPECT_EQ(e[1].end_fs, 5 * kCycle);
+  p.regions[0].on_chip = false;  // the same program off chip takes the channel's times
+  const Femtoseconds again = now_fs();
+  h.channel.slot = again + 50 * kCycle;
+  h.channel.timing = {again + 60 * kCycle, again + 90 * kCycle, again + 190 * kCycle};
+  const std::vector<InstructionEvent> far = h.run(p);
+  EXPECT_TRUE(far[0].on_channel);
+  EXPECT_EQ(far[0].start_fs, 50 * kCycle);
 }
 
 TEST(QueueUnit, NotifyAfterALoad_LandsWhenTheLoadCompletes) {

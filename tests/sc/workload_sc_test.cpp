@@ -84,6 +84,47 @@ TEST(WorkloadOnChip, TinyResidentDecode_RunsAboveMacFloor) {
   EXPECT_EQ(r.memory.bytes, w.weight_bytes + w.kv_bytes + w.kv_write_bytes + w.other_bytes);
 }
 
+// With resident weights the KV cache stays in SRAM while it fits: no KV byte crosses the channel.
+// In the largest SRAM where it no longer fits, it goes off chip, and the step reads and appends
+// exactly the KV bytes (and any spills) more over the channel, does the same MACs, and is no
+// faster than with the cache on chip.
+TEST(WorkloadOnChip, ResidentWeights_KeepTheKvCacheInSramWhileItFits) {
+  HwConfig hw = testing::round_number_chip();
+  hw.weights = WeightPlacement::kResident;
+  WorkloadSpec spec = tiny_spec("int4");
+  spec.context = 1024;
+  const Workload on = build_workload(spec, hw);
+  ASSERT_TRUE(on.kv_on_chip);
+  EXPECT_EQ(on.kv_bytes, 0U);
+  EXPECT_EQ(on.kv_write_bytes, 0U);
+  std::uint64_t cache = 0;
+  for (const RegionDecl& r : on.program.regions) cache += r.on_chip ? r.bytes : 0;
+  // K and V of every layer, (sequence, KV head) pair and position, fp16.
+  EXPECT_EQ(cache, 2ULL * 2 * spec.batch * 2 * (spec.context + 1) * 64 * 2);
+  const ChipRunResult fast = testing::run_on_test_chip(on.program, hw);
+  EXPECT_EQ(fast.memory.bytes, on.weight_bytes + on.other_bytes);
+
+  // The largest SRAM (to 1 KiB) in which the cache does not stay on chip.
+  std::uint64_t lo = 1024, hi = hw.sram.capacity.count;  // lo: off chip (or no fit), hi: on chip
+  while (hi - lo > 1024) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    hw.sram.capacity = Bytes{mid};
+    (workload_sram_fit(spec, hw).plan.kv_on_chip ? hi : lo) = mid;
+  }
+  hw.sram.capacity = Bytes{lo};
+  ASSERT_TRUE(workload_sram_fit(spec, hw).fits) << "no off-chip plan fits below the on-chip one";
+  const Workload off = build_workload(spec, hw);
+  EXPECT_FALSE(off.kv_on_chip);
+  EXPECT_GT(off.kv_bytes, 0U);
+  EXPECT_EQ(off.macs, on.macs);
+  EXPECT_EQ(off.weight_bytes, on.weight_bytes);
+  const ChipRunResult slow = testing::run_on_test_chip(off.program, hw);
+  EXPECT_EQ(slow.memory.bytes,
+            fast.memory.bytes + off.kv_bytes + off.kv_write_bytes + off.spill_bytes);
+  EXPECT_GE(slow.elapsed_fs, fast.elapsed_fs);
+  EXPECT_GE(seconds(slow), bandwidth_floor_s(off, hw));
+}
+
 TEST(WorkloadOnChip, SameWorkloadTwice_SameCycles) {
   const HwConfig hw = testing::round_number_chip();
   const Workload w = build_workload(tiny_spec("q3.5"), hw);

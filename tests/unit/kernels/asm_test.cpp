@@ -80,6 +80,36 @@ TEST(Asm, LivePhases_RoundTripAndShareSram) {
   }
 }
 
+TEST(Asm, OnChipRegion_RoundTripsAndCountsInSram) {
+  const std::string text =
+      ".buffer a bytes=100\n"
+      ".region cache bytes=40 place=sram\n"
+      ".region far bytes=1000 place=memory\n"
+      ".region table bytes=500\n"
+      ".queue mem\n"
+      "  HALT\n";
+  const Program p = read_asm(text, "place.lpuasm");
+  ASSERT_EQ(p.regions.size(), 3U);
+  EXPECT_TRUE(p.regions[0].on_chip);
+  EXPECT_FALSE(p.regions[1].on_chip);
+  EXPECT_FALSE(p.regions[2].on_chip);
+  EXPECT_EQ(p.sram_bytes(), 140U);  // the buffer and the on-chip region, never the others
+  const std::string back = write_asm(p);
+  EXPECT_NE(back.find(".region cache bytes=40 place=sram\n"), std::string::npos) << back;
+  EXPECT_NE(back.find(".region far bytes=1000\n"), std::string::npos) << back;
+  EXPECT_TRUE(read_asm(back, "back.lpuasm") == p);
+  for (const char* bad :
+       {".region r bytes=100 place=hbm\n", ".region r bytes=100 place=sram place=sram\n",
+        ".buffer b bytes=100 place=sram\n"}) {
+    try {
+      read_asm(bad, "bad.lpuasm");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("bad.lpuasm:1:"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Asm, Read_AcceptsTheDocumentedExample) {
   const std::string text = R"(# comments run to the end of the line
 .buffer  wq0  bytes=1146888          # on-chip SRAM buffer (static allocation)

@@ -933,6 +933,43 @@ TEST(DecoderBlock, PlannedAndSpilled_SameLogitsAndCacheBitForBit) {
   }
 }
 
+// A KV cache kept in SRAM changes where the cache lives, never what is computed: the same logits
+// and appended cache bits under every interleaving, and the cache's bytes count in the SRAM the
+// program needs.
+TEST(DecoderBlock, KvOnChip_SameLogitsAndCacheBitForBit) {
+  for (const LlmStep& base :
+       {small_step(1, 6), small_step(3, 0), small_step(2, 5, KvCacheFormat::kInt8)}) {
+    const Program plain = decoder_block(base, tiny_hw());
+    const std::vector<ReferenceMachine> want =
+        run_everywhere(plain, [&](ReferenceMachine& m) { fill_block_regions(m, plain, base); });
+    LlmStep s = base;
+    s.kv_on_chip = true;
+    const Program p = decoder_block(s, tiny_hw());
+    std::uint64_t cache_bytes = 0;
+    for (const RegionDecl& r : p.regions) {
+      bool kv = false;
+      for (const std::string_view suffix : {".k_cache", ".v_cache", ".k_scales", ".v_scales"}) {
+        kv = kv || (r.name.size() > suffix.size() &&
+                    r.name.compare(r.name.size() - suffix.size(), suffix.size(), suffix) == 0);
+      }
+      EXPECT_EQ(r.on_chip, kv) << r.name;
+      cache_bytes += r.on_chip ? r.bytes : 0;
+    }
+    EXPECT_GT(cache_bytes, 0U);
+    EXPECT_EQ(p.sram_bytes(), plain.sram_bytes() + cache_bytes);
+    const std::vector<ReferenceMachine> runs =
+        run_everywhere(p, [&](ReferenceMachine& m) { fill_block_regions(m, p, s); });
+    for (const ReferenceMachine& m : runs) {
+      EXPECT_EQ(m.regions[region_id(p, "logits")],
+                want.front().regions[region_id(plain, "logits")]);
+      EXPECT_EQ(m.regions[region_id(p, "layer0.k_cache")],
+                want.front().regions[region_id(plain, "layer0.k_cache")]);
+      EXPECT_EQ(m.regions[region_id(p, "layer0.v_cache")],
+                want.front().regions[region_id(plain, "layer0.v_cache")]);
+    }
+  }
+}
+
 // An instruction that touches a buffer outside the phases the plan gave it is refused: the
 // builder checks the plan against every instruction.
 TEST(DecoderBlock, OpOutsideItsPhase_IsRefused) {

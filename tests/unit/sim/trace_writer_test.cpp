@@ -76,6 +76,7 @@ InstructionEvent event(Unit unit, std::uint32_t index, const Instruction& inst, 
   e.end_fs = end;
   e.complete_fs = end;
   e.transfer = transfer;
+  e.on_channel = inst.opcode == Opcode::kLoad || inst.opcode == Opcode::kStore;
   return e;
 }
 

@@ -264,7 +264,10 @@ TEST(Workload, ResidentTinyModel_ReadsOnlyTheEmbeddingRows) {
   EXPECT_EQ(w.weight_bytes, embedding_rows);
   EXPECT_EQ(w.resident_bytes, analytic_weight_bytes(s) - embedding_rows);
   EXPECT_EQ(w.resident_bytes, resident_weight_bytes(s));
-  EXPECT_EQ(w.kv_bytes, analytic_kv_bytes(s));
+  // The KV cache fits beside the weights: it stays in SRAM and no KV byte is read from memory.
+  EXPECT_TRUE(w.kv_on_chip);
+  EXPECT_EQ(w.kv_bytes, 0U);
+  EXPECT_EQ(w.kv_write_bytes, 0U);
   std::uint64_t weight_buffers = 0;
   for (const BufferDecl& b : w.program.buffers) {
     const std::string& n = b.name;
