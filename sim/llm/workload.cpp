@@ -432,6 +432,20 @@ PhaseGroupKernels auto_group_kernels(const WeightFormat& format, int group_size)
   return kernels;
 }
 
+PhaseGroupKernels group_kernels_of(std::string_view text, const WeightFormat& format,
+                                   int group_size) {
+  if (text == "auto") return auto_group_kernels(format, group_size);
+  if (text == "per-group" || text == "two-level") {
+    return PhaseGroupKernels::both(parse_group_kernel(text));
+  }
+  throw InputError(fmt::format("group kernel \"{}\": expected auto, per-group or two-level", text));
+}
+
+std::string group_kernels_text(const PhaseGroupKernels& kernels) {
+  return fmt::format("{}/{}", group_kernel_name(kernels.prefill),
+                     group_kernel_name(kernels.decode));
+}
+
 std::string_view phase_name(Phase phase) { return phase == Phase::kDecode ? "decode" : "prefill"; }
 
 std::string_view kv_format_name(KvFormat kv) { return kv == KvFormat::kFp16 ? "fp16" : "int8"; }

@@ -39,6 +39,12 @@ bool two_level_applies(const WeightFormat& format, int group_size);
 // applies, per-group for the decode step. Two-level is ~3x faster on a compute-bound prefill and
 // ~2x slower on a decode step bound by memory or by the VXM's unpacking (docs/BENCHMARKS.md).
 PhaseGroupKernels auto_group_kernels(const WeightFormat& format, int group_size);
+// "auto", "per-group" or "two-level" (a sweep's group_kernel) as each phase's kernel: auto is
+// auto_group_kernels, the others run both phases. InputError naming the accepted values.
+PhaseGroupKernels group_kernels_of(std::string_view text, const WeightFormat& format,
+                                   int group_size);
+// The kernels as "PREFILL/DECODE", e.g. "two-level/per-group" (sweep results and hashes).
+std::string group_kernels_text(const PhaseGroupKernels& kernels);
 
 struct WorkloadSpec {
   ModelConfig model;

@@ -192,8 +192,9 @@ YAML::Node load_sweep_yaml(const std::string& path) {
 }  // namespace
 
 const std::vector<std::string_view>& workload_axis_names() {
-  static const std::vector<std::string_view> names = {"model",   "quant",  "group_size", "batch",
-                                                      "context", "prompt", "kv_format",  "prefill"};
+  static const std::vector<std::string_view> names = {"model",        "quant",     "group_size",
+                                                      "group_kernel", "batch",     "context",
+                                                      "prompt",       "kv_format", "prefill"};
   return names;
 }
 

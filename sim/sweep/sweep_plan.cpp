@@ -102,6 +102,9 @@ void check_value(const std::string& name, const SweepValue& value, const std::st
     located_check(value.where, [&] { parse_group_size(value.text); });
   } else if (name == "kv_format") {
     located_check(value.where, [&] { parse_kv_format(value.text); });
+  } else if (name == "group_kernel") {
+    located_check(value.where,
+                  [&] { group_kernels_of(value.text, parse_format("fp16"), kPerChannel); });
   } else if (name == "prefill") {
     parse_bool(value);
   } else if (name == "context") {
@@ -121,6 +124,7 @@ ValueMap base_values(const SweepFile& file) {
       {"model", defaulted("model", run_defaults.model)},
       {"quant", defaulted("quant", std::string(kDefaultQuant))},
       {"group_size", defaulted("group_size", run_defaults.group_size)},
+      {"group_kernel", defaulted("group_kernel", "auto")},
       {"batch", defaulted("batch", std::to_string(run_defaults.batch))},
       {"context", defaulted("context", std::to_string(run_defaults.context))},
       {"prompt", defaulted("prompt", std::to_string(run_defaults.prompt))},
@@ -256,8 +260,8 @@ class PointMaker {
 
   WorkloadSpec workload(const ValueMap& values) {
     std::string key;
-    for (const char* name :
-         {"model", "quant", "group_size", "batch", "context", "prompt", "kv_format"})
+    for (const char* name : {"model", "quant", "group_size", "group_kernel", "batch", "context",
+                             "prompt", "kv_format"})
       key += values.at(name).text + "\n";
     auto it = workloads_.find(key);
     if (it != workloads_.end()) return it->second;
@@ -268,7 +272,10 @@ class PointMaker {
     options.context = parse_count(values.at("context"), 0, kMaxContext);
     options.prompt = parse_count(values.at("prompt"), 1, kMaxPrompt);
     options.kv_format = values.at("kv_format").text;
-    return workloads_.emplace(key, options.spec(values.at("quant").text)).first->second;
+    WorkloadSpec spec = options.spec(values.at("quant").text);
+    spec.group_kernels =
+        group_kernels_of(values.at("group_kernel").text, spec.format, spec.group_size);
+    return workloads_.emplace(key, std::move(spec)).first->second;
   }
 
   std::vector<std::string> run_arguments(const ValueMap& values, bool prefill) {
@@ -290,6 +297,7 @@ class PointMaker {
     add("--context", values.at("context").text);
     add("--prompt", values.at("prompt").text);
     add("--kv-format", values.at("kv_format").text);
+    add("--group-kernel", values.at("group_kernel").text);
     if (!prefill) args.push_back("--no-prefill");
     return args;
   }
@@ -344,11 +352,11 @@ std::string canonical_point_text(const HwConfig& hw, const WorkloadSpec& spec, b
   const std::string group = spec.group_size == kPerChannel ? std::string(kPerChannelText)
                                                            : std::to_string(spec.group_size);
   return fmt::format(
-      "# {}\n[hw]\n{}[model]\n{}[workload]\nquant: {}\ngroup_size: {}\nbatch: {}\ncontext: {}\n"
-      "prompt: {}\nkv_format: {}\nprefill: {}\n",
+      "# {}\n[hw]\n{}[model]\n{}[workload]\nquant: {}\ngroup_size: {}\ngroup_kernel: {}\n"
+      "batch: {}\ncontext: {}\nprompt: {}\nkv_format: {}\nprefill: {}\n",
       kCanonicalHeader, dump_hw_config(hw_without_source), dump_model_config(model_without_source),
-      spec.format.name, group, spec.batch, spec.context, spec.prompt, kv_format_name(spec.kv),
-      prefill ? "true" : "false");
+      spec.format.name, group, group_kernels_text(spec.group_kernels), spec.batch, spec.context,
+      spec.prompt, kv_format_name(spec.kv), prefill ? "true" : "false");
 }
 
 SweepPlan expand_sweep(const SweepFile& file) {

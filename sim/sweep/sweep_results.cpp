@@ -19,9 +19,9 @@ constexpr std::string_view kStatusFailed = "failed";
 constexpr std::size_t kMaxErrorChars = 400;
 
 const std::vector<std::string>& parameter_columns() {
-  static const std::vector<std::string> columns = {"point",  "hash",       "hw",     "model",
-                                                   "quant",  "group_size", "batch",  "context",
-                                                   "prompt", "kv_format",  "prefill"};
+  static const std::vector<std::string> columns = {
+      "point",        "hash",  "hw",      "model",  "quant",     "group_size",
+      "group_kernel", "batch", "context", "prompt", "kv_format", "prefill"};
   return columns;
 }
 
@@ -69,6 +69,7 @@ std::map<std::string, std::string> parameter_fields(const SweepPoint& p) {
       {"model", p.spec.model.name},
       {"quant", p.spec.format.name},
       {"group_size", p.spec.group_size == 0 ? "per-channel" : std::to_string(p.spec.group_size)},
+      {"group_kernel", group_kernels_text(p.spec.group_kernels)},
       {"batch", std::to_string(p.spec.batch)},
       {"context", std::to_string(p.spec.context)},
       {"prompt", std::to_string(p.spec.prompt)},

@@ -118,10 +118,10 @@ TEST(SweepCli, EveryPoint_GetsOneRow_AndTheFailingPointIsRecorded) {
   EXPECT_EQ(column_of(text, "exit_code").back(), "3");
   EXPECT_THAT(column_of(text, "error").back(), HasSubstr("SRAM for resident weights"));
   EXPECT_EQ(column_of(text, "point").front(), "0");
-  EXPECT_EQ(column_of(text, "hash").front(), "e561a3ebd755e540");
+  EXPECT_EQ(column_of(text, "hash").front(), "89fd8bfbf8d02050");
   EXPECT_THAT(r.err, HasSubstr("[13/13] "));  // not a terminal: one line per point
   // The int8 point: per-channel groups, int8's default group size.
-  EXPECT_THAT(r.err, HasSubstr("FAILED 27bfce31c9035d42"));
+  EXPECT_THAT(r.err, HasSubstr("FAILED dc7e85479e14c26a"));
 }
 
 TEST(SweepCli, OneAndTwoWorkers_WriteIdenticalFiles) {
@@ -220,7 +220,7 @@ TEST(SweepCli, MergeOfConflictingResults_IsExit2_AndWritesNothing) {
   const CliResult r =
       run_lpusim({"merge", dir.file("a.csv"), dir.file("b.csv"), "-o", dir.file("m.csv")}, dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("b.csv:2: point e561a3ebd755e540 conflicts with"));
+  EXPECT_THAT(r.err, HasSubstr("b.csv:2: point 89fd8bfbf8d02050 conflicts with"));
   EXPECT_THAT(r.err, HasSubstr("column per_token_latency_s"));
   EXPECT_FALSE(fs::exists(dir.file("m.csv")));
 }

@@ -5,8 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -123,6 +125,10 @@ TEST(SweepPlan, RunArguments_SimulateThePoint) {
   EXPECT_EQ(args.front(), "run");
   EXPECT_THAT(args, ::testing::Contains("memory.bandwidth=\"1 TB/s\""));
   EXPECT_THAT(args, ::testing::Contains("--no-prefill"));
+  // The group kernel is passed on, so that a point runs what its hash says.
+  const auto kernel = std::find(args.begin(), args.end(), "--group-kernel");
+  ASSERT_NE(kernel, args.end());
+  EXPECT_EQ(*std::next(kernel), "auto");
   EXPECT_THAT(args, ::testing::Contains(dir.file("tiny-model.yaml")));
 }
 
@@ -158,6 +164,9 @@ TEST(SweepPlan, BadWorkloadValues_AreErrorsAtTheirLines) {
               HasSubstr("sweep.yaml:5: prompt: expected a whole number in [1, 2147483647]"));
   EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  prefill: [yes]\n"),
               HasSubstr("sweep.yaml:5: prefill: expected true or false"));
+  EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  group_kernel: [auto, 2-level]\n"),
+              HasSubstr("sweep.yaml:5: group_kernel: group kernel \"2-level\": expected auto, "
+                        "per-group or two-level"));
   EXPECT_THAT(error_of(dir, std::string(kBase) + "axes:\n  model: [no-such-model]\n"),
               HasSubstr("sweep.yaml:5: model: no model config named \"no-such-model\""));
 }
@@ -197,7 +206,7 @@ TEST(SweepHash, FixedPoint_HasAFixedHash) {
                                  "group_size: 128\nbatch: 1\ncontext: 64\nprompt: 8\n"
                                  "kv_format: fp16\nprefill: false\n");
   ASSERT_EQ(plan.points.size(), 1u);
-  EXPECT_EQ(plan.points[0].hash, "e561a3ebd755e540") << plan.points[0].canonical;
+  EXPECT_EQ(plan.points[0].hash, "89fd8bfbf8d02050") << plan.points[0].canonical;
 }
 
 TEST(SweepHash, DoesNotDependOnWhereTheFilesAre_OrHowValuesAreSpelled) {
@@ -218,8 +227,8 @@ TEST(SweepHash, ChangesWithEveryParameter) {
       "{context: 64}",  // the base
       // the workload
       "{quant: int4}", "{quant: q3}", "{batch: 2}", "{context: 65}", "{prompt: 9}",
-      "{kv_format: int8}", "{prefill: true}", "{group_size: 64}", "{model: llama2-7b}",
-      "{hw: hbm3-3tbps}",
+      "{kv_format: int8}", "{prefill: true}", "{group_size: 64}", "{group_kernel: per-group}",
+      "{model: llama2-7b}", "{hw: hbm3-3tbps}",
       // every hardware key
       "{clock: 901 MHz}", "{weights: resident}", "{memory.bandwidth: 81 GB/s}",
       "{memory.latency: 101 ns}", "{memory.burst: 128 B}", "{memory.outstanding: 9}",
