@@ -260,6 +260,10 @@ RunCatalogue make_run_catalogue() {
       // In JSON as the object group_kernel {"prefill": ..., "decode": ...} (llm_run_json).
       group_kernel_row(Phase::kPrefill, 11),
       group_kernel_row(Phase::kDecode, 12),
+      // In JSON as kv_placement.
+      {"kv_cache_in", "KV cache in", "", StatType::kText, kNoTable, kTableWriter, 0,
+       "where the KV cache lived (kv_placement)",
+       [](const R& r) -> StatValue { return r.result.kv_placement(); }},
       {"weight_transfer_s", "weight transfer time per token", "s", StatType::kReal, kMilliseconds,
        kJsonTable, 0,
        "weight_bytes / memory bandwidth (the seed report's figure)",
