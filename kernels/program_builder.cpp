@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -13,6 +11,7 @@
 
 #include "kernels/elem_sizes.h"
 #include "kernels/error.h"
+#include "kernels/huge_pages.h"
 
 namespace lpusim {
 namespace {
@@ -59,19 +58,6 @@ void check_space_count(std::size_t declared, const char* kind) {
   if (declared >= View::kMaxSpaces) {
     throw InputError(fmt::format("a program holds at most {} {}", View::kMaxSpaces, kind));
   }
-}
-
-// Asks the kernel to back the whole huge pages inside [data, data + bytes) with huge pages
-// (transparent huge pages in `madvise` mode): a queue of hundreds of MB then takes a few hundred
-// page faults instead of tens of thousands, and its walks miss the TLB far less. A hint: where
-// the system has no huge pages to give, nothing changes.
-void advise_huge_pages(const void* data, std::size_t bytes) {
-  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
-  if (bytes < 2 * kHugePage) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
-  const std::uintptr_t last = (begin + bytes) & ~(kHugePage - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // The `lpusim` binary: parses the command line, runs one subcommand, and is the only place that
 // turns typed errors into messages and exit codes (0 ok, 2 bad input, 3 simulation error).
 #include <malloc.h>
-#include <sys/mman.h>
 #include <CLI/CLI.hpp>
 
 #include <climits>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "kernels/error.h"
+#include "kernels/huge_pages.h"
 #include "sim/cli/commands.h"
 
 namespace {
@@ -74,13 +74,9 @@ int run(int argc, char** argv) {
 void back_heap_with_huge_pages() {
 #if !defined(__SANITIZE_ADDRESS__)
   constexpr std::size_t kHugePageHeap = std::size_t{1} << 30;  // virtual: about 3x a large run
-  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
   void* block = std::malloc(kHugePageHeap);  // NOLINT: heap mechanics, not an object
   if (block == nullptr) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(block);
-  const std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
-  const std::uintptr_t last = (begin + kHugePageHeap) & ~(kHugePage - 1);
-  madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  lpusim::advise_huge_pages(block, kHugePageHeap);
   std::free(block);  // NOLINT
 #endif
 }
